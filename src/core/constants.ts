@@ -1,0 +1,27 @@
+/** Media types, annotation keys and tar modes, each defined once. */
+
+export const MEDIA_TYPE_OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+export const MEDIA_TYPE_OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+export const MEDIA_TYPE_OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
+export const MEDIA_TYPE_OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar'
+export const MEDIA_TYPE_OCI_LAYER_TAR_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip'
+export const MEDIA_TYPE_WASM_COMPONENT_LAYER = 'application/vnd.bytecodealliance.wasm.component.layer.v0+wasm'
+export const MEDIA_TYPE_WASM_LAYER = 'application/wasm'
+export const MEDIA_TYPE_WASM_CONFIG = 'application/vnd.wasm.config.v0+json'
+
+export const ANNOTATION_CONTAINERD_NAME = 'io.containerd.image.name'
+export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name'
+export const ANNOTATION_TITLE = 'org.opencontainers.image.title'
+export const LABEL_RUNWASI_LAYERS = 'containerd.runwasi.layers'
+
+export const OCI_LAYOUT_FILE = 'oci-layout'
+export const OCI_LAYOUT_VERSION = '1.0.0'
+export const INDEX_FILE = 'index.json'
+export const DOCKER_MANIFEST_FILE = 'manifest.json'
+export const BLOBS_DIR = 'blobs/'
+export const BLOBS_SHA256_DIR = 'blobs/sha256/'
+
+export const FILE_MODE = 0o644
+export const DIR_MODE = 0o755
+/** Blobs are content-addressed and never edited in place, as upstream writes them. */
+export const BLOB_MODE = 0o444

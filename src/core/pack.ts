@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { digestFile } from './digest.ts'
+import { resolveSourceDateEpoch } from './epoch.ts'
+import { WasmOciError, errnoCode, usageError } from './errors.ts'
+import { type PlanInput, planImage } from './formats/index.ts'
+import { layoutEntries } from './layout.ts'
+import type { Descriptor, ImagePlan } from './plan.ts'
+import { writeTar } from './tar.ts'
+
+export interface WriteArchiveOptions {
+  /** Where the archive goes; missing parent directories are created. */
+  output: string
+  /** Seconds for every entry's mtime. @default SOURCE_DATE_EPOCH, else 0 */
+  sourceDateEpoch?: number | string
+  /** Leave an existing archive with identical bytes untouched (its mtime too). @default false */
+  skipUnchanged?: boolean
+}
+
+export interface ImageSummary {
+  reference: string
+  manifest: Descriptor
+  config: Descriptor
+  layers: Descriptor[]
+}
+
+export interface ArchiveSummary {
+  /** Absolute path of the archive. */
+  path: string
+  /** Size of the archive in bytes. */
+  size: number
+  /** False when `skipUnchanged` found the same bytes already there. */
+  written: boolean
+  images: ImageSummary[]
+}
+
+export function summarizeImage(plan: ImagePlan): ImageSummary {
+  return {
+    reference: plan.reference,
+    manifest: plan.manifest.descriptor,
+    config: plan.config.descriptor,
+    layers: plan.layers.map((layer) => layer.descriptor),
+  }
+}
+
+/**
+ * Lays the images out as an OCI image-layout tar at `options.output`, atomically: the tar is
+ * streamed into a temporary file beside the target, synced, then renamed over it. On any error
+ * the temporary file is removed and nothing appears at the target.
+ */
+export async function writeArchive(plans: ImagePlan[], options: WriteArchiveOptions): Promise<ArchiveSummary> {
+  const mtime = resolveSourceDateEpoch(options.sourceDateEpoch)
+  const target = resolve(options.output)
+  await prepareTarget(target, options.output)
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    await writeTar(layoutEntries(plans), createWriteStream(temp, { flags: 'wx' }), mtime)
+    const handle = await open(temp, 'r+')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    const { size } = await stat(temp)
+    const unchanged = options.skipUnchanged === true && (await sameBytes(temp, target, size))
+    if (unchanged) await unlink(temp)
+    else await rename(temp, target)
+    return { path: target, size, written: !unchanged, images: plans.map(summarizeImage) }
+  } catch (error) {
+    await unlink(temp).catch(() => {})
+    if (error instanceof WasmOciError) throw error
+    throw new WasmOciError(`cannot write archive "${options.output}": ${describe(error)}`, { cause: error })
+  }
+}
+
+export interface PackInput extends Omit<PlanInput, 'sourceDateEpoch'>, WriteArchiveOptions {}
+
+export interface PackSummary extends ArchiveSummary, ImageSummary {}
+
+/** Plans one image in the chosen format and writes it to an archive: the one packer behind the CLI and the plugin. */
+export async function packImage(input: PackInput): Promise<PackSummary> {
+  const sourceDateEpoch = resolveSourceDateEpoch(input.sourceDateEpoch)
+  const plan = await planImage({ ...input, sourceDateEpoch })
+  const summary = await writeArchive([plan], { ...input, sourceDateEpoch })
+  return { ...summary, ...summarizeImage(plan) }
+}
+
+async function prepareTarget(target: string, given: string): Promise<void> {
+  const existing = await stat(target).catch(() => undefined)
+  if (existing?.isDirectory()) throw usageError(`output "${given}" is a directory: give a file path such as ${join(given, 'image.tar')}`)
+  try {
+    await mkdir(dirname(target), { recursive: true })
+  } catch (error) {
+    const code = errnoCode(error)
+    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'a parent of it is a regular file, not a directory' : describe(error)
+    throw usageError(`cannot create the directory for output "${given}": ${reason}; choose another output path`)
+  }
+}
+
+/** Only called with `skipUnchanged` (rebuilds in watch mode), and only when the sizes already match. */
+async function sameBytes(fresh: string, existing: string, size: number): Promise<boolean> {
+  const other = await stat(existing).catch(() => undefined)
+  if (!other?.isFile() || other.size !== size) return false
+  const [a, b] = await Promise.all([digestFile(fresh), digestFile(existing)])
+  return a.digest === b.digest
+}
+
+function describe(error: unknown): string {
+  const code = errnoCode(error)
+  const message = error instanceof Error ? error.message : String(error)
+  return code && !message.includes(code) ? `${code}: ${message}` : message
+}
