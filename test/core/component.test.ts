@@ -1,4 +1,4 @@
-import { componentWit, parse as parseWat } from '@bytecodealliance/jco'
+import { componentWit, parse as parseWat, print as printWasm } from '@bytecodealliance/jco'
 import { execFile } from 'node:child_process'
 import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -138,6 +138,20 @@ describe('readComponentWorld / parseComponentWorld on components built by jco', 
     expect(parseComponentWorld(Uint8Array.from(bytes)).imports).toEqual(['Alpha', 'alpha', 'beta', 'zeta'])
   })
 
+  it('exports other than functions and instances are left out (the reference decoder refuses them)', async () => {
+    const bytes = await parseWat(`(component
+      (core module $m (func (export "f") (result i32) i32.const 0))
+      (core instance $i (instantiate $m))
+      (func $f (result u32) (canon lift (core func $i "f")))
+      (type $t u32)
+      (export "f" (func $f))
+      (export "m" (core module $m))
+      (export "t" (type $t))
+    )`)
+    await expect(componentWit(bytes)).rejects.toThrow('component export `m` was not a function or instance')
+    expect(parseComponentWorld(bytes)).toEqual({ exports: ['f'], imports: [], target: null })
+  })
+
   it('an empty component (header only) has an empty world', () => {
     expect(parseComponentWorld(Uint8Array.from(HEADER))).toEqual({ exports: [], imports: [], target: null })
   })
@@ -163,18 +177,21 @@ describe('readComponentWorld / parseComponentWorld on components built by jco', 
 
 describe('errors', () => {
   it('every truncation gives the clear error, except at section boundaries where jco agrees it is whole', async () => {
+    // jco's `print` (wasmprinter) is the judge of "whole": it accepts a prefix only at a top-level
+    // section boundary. (`componentWit` reads in a stream and also takes a cut at a boundary
+    // *inside* a nested component or core module section as whole, so it cannot be the judge.)
     for (const fixture of ['cli-command', 'name-attributes']) {
       const bytes = await readFile(built.get(fixture)!)
       let whole = 0
       for (let cut = 0; cut < bytes.length; cut++) {
         const part = bytes.subarray(0, cut)
         const label = `${fixture}-cut-${cut}.wasm`
-        const wit = await componentWit(part).then((text) => text, () => undefined)
-        if (wit === undefined) {
+        const printed = await printWasm(part).then(() => true, () => false)
+        if (!printed) {
           await expectBothFail(part, label, new RegExp(`^component "${label}" is malformed: .*; ${FIX}$`))
         } else {
           whole++
-          const world = { ...witWorld(wit), target: null }
+          const world = { ...witWorld(await componentWit(part)), target: null }
           expect(parseComponentWorld(part, label)).toEqual(world)
         }
       }
@@ -201,11 +218,11 @@ describe('errors', () => {
     await expectBothFail([...HEADER, ...Buffer.from('not a component')], 'text.wasm', /malformed: unknown section id 110 \(offset 8\)/)
     await expectBothFail([...HEADER, 0xff, 0xff, 0xff, 0xff], 'ff.wasm', /malformed: unknown section id 255 \(offset 8\)/)
     await expectBothFail([...HEADER, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x7f], 'leb.wasm', /malformed: the length of section 10 is not a valid u32 LEB128 \(offset 9\)/)
-    await expectBothFail([...HEADER, ...section(10, [0x05, 0x00, 0x01])], 'short-import.wasm', /malformed: section 10 \(imports\) ends in the middle of a name \(offset 13\)/)
+    await expectBothFail([...HEADER, ...section(10, [0x05, 0x00, 0x01])], 'short-import.wasm', /malformed: a name runs past the end of section 10 \(imports\) \(offset 13\)/)
     await expectBothFail([...HEADER, ...section(10, [0x01, 0x00, ...name('a'), 0x09])], 'extern.wasm', /malformed: unknown extern type 0x09 in section 10 \(imports\) \(offset 14\)/)
     await expectBothFail([...HEADER, ...section(10, [0x01, 0x07, ...name('a'), 0x01, 0x00])], 'name-form.wasm', /malformed: unknown name encoding 0x07 in section 10 \(imports\)/)
-    await expectBothFail([...HEADER, ...section(10, [0x01, 0x00, 0x02, 0xc3, 0x28, 0x01, 0x00])], 'utf8.wasm', /malformed: a name is not valid UTF-8 \(offset 12\)/)
-    await expectBothFail([...HEADER, ...section(10, [0x01, 0x00, ...name('a'), 0x01, 0x00, 0xaa])], 'trailing.wasm', /malformed: section 10 \(imports\) has 1 byte after its last entry \(offset 15\)/)
+    await expectBothFail([...HEADER, ...section(10, [0x01, 0x00, 0x02, 0xc3, 0x28, 0x01, 0x00])], 'utf8.wasm', /malformed: a name is not valid UTF-8 \(offset 13\)/)
+    await expectBothFail([...HEADER, ...section(10, [0x01, 0x00, ...name('a'), 0x01, 0x00, 0xaa])], 'trailing.wasm', /malformed: section 10 \(imports\) has 1 byte after its last entry \(offset 16\)/)
     await expectBothFail([...HEADER, ...section(11, [0x01, 0x00, ...name('a'), 0x09, 0x00, 0x00])], 'sort.wasm', /malformed: unknown export sort 0x09 in section 11 \(exports\)/)
     // A count of 2^32-1 entries in a 6-byte section ends at the section's end, not in a long loop.
     await expectBothFail([...HEADER, ...section(10, [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00])], 'count.wasm', /malformed: section 10 \(imports\) ends in the middle of the length of a name/)
