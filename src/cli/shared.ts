@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import packageJson from '../../package.json' with { type: 'json' }
 import { WasmOciError } from '../core/errors.ts'
 
 /** Exit codes every CLI here documents. */
@@ -6,10 +6,9 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
+/** Inlined at build time: a path relative to the bundle would break when tsdown moves code between chunks. */
 export function packageVersion(): string {
-  // src/cli/x.ts and dist/cli/x.js both sit two levels below the package root.
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
+  return packageJson.version
 }
 
 /** `node:util` parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION. */
