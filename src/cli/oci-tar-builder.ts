@@ -21,13 +21,13 @@ Options:
   -m, --module PATH          a wasm module or component; repeat for more layers
   -c, --components DIR       every *.wasm file in DIR, in name order, one layer each
   -l, --layer MEDIATYPE=PATH an extra layer of any media type; repeatable
-  -a, --as-artifact          write a CNCF Wasm OCI artifact instead (one module)
+  -a, --as-artifact          write a CNCF Wasm OCI artifact instead (the first module only)
   -o, --out-path PATH        the archive to write (default: ./NAME.tar); parents are created
   -h, --help                 show this help
   -V, --version              show the version
 
 Environment:
-  SOURCE_DATE_EPOCH          seconds for every entry's mtime (default 0)
+  SOURCE_DATE_EPOCH          seconds for every entry's mtime and the artifact's created (default 0)
 
 Exit status: 0 written, 1 packing failed, 2 bad arguments.
 Example:
@@ -62,19 +62,20 @@ async function main(argv: string[]): Promise<number> {
   const name = required(values.name, '-n/--name')
   const repo = required(values.repo, '-r/--repo')
   const tag = required(values.tag, '-t/--tag')
-  if (values['as-artifact']) throw usageError('-a/--as-artifact is not available yet: the CNCF artifact format lands in a later release; omit -a for runwasi\'s image')
-
   const modules = values.module ?? []
   if (modules.length > 0 && values.components !== undefined) throw usageError('give either -m/--module or -c/--components, not both')
   if (modules.length === 0 && values.components === undefined) throw usageError('give the wasm to pack: -m/--module PATH (repeatable) or -c/--components DIR')
   if (values.components !== undefined) modules.push(...(await listComponents(values.components)))
 
+  const artifact = values['as-artifact'] === true
+  if (artifact && values.layer !== undefined) throw usageError('-l/--layer cannot go into an artifact (-a/--as-artifact holds one wasm layer): drop one of them')
+  // Upstream packs only the first module as the artifact and ignores the rest; say so instead.
+  if (artifact && modules.length > 1) process.stderr.write(`${PROGRAM}: -a/--as-artifact packs only the first module, ${modules[0]}; ignoring ${modules.slice(1).join(', ')}\n`)
   const summary = await packImage({
     name,
     repo,
     tag,
-    modules,
-    layers: (values.layer ?? []).map(parseLayer),
+    ...(artifact ? { format: 'artifact' as const, modules: modules.slice(0, 1) } : { modules, layers: (values.layer ?? []).map(parseLayer) }),
     output: values['out-path'] ?? `${name}.tar`,
   })
   process.stdout.write(`${summary.path}: ${summary.reference} ${summary.manifest.digest} (${summary.layers.length} layer${summary.layers.length === 1 ? '' : 's'}, ${formatBytes(summary.size)})\n`)

@@ -25,3 +25,19 @@ export const FILE_MODE = 0o644
 export const DIR_MODE = 0o755
 /** Blobs are content-addressed and never edited in place, as upstream writes them. */
 export const BLOB_MODE = 0o444
+
+export const ARCHITECTURE_WASM = 'wasm'
+/** The artifact config's `os` for a core module (also runwasi's image os). */
+export const OS_WASIP1 = 'wasip1'
+/** The artifact config's `os` for a component. */
+export const OS_WASIP2 = 'wasip2'
+/** The compat image's os: podman maps only `wasi/wasm` to crun-wasm, and containerd matches platforms exactly. */
+export const OS_WASI = 'wasi'
+
+/**
+ * The module's mode inside a compat layer: executable, because crun resolves the entrypoint like
+ * any binary (a non-executable file is "not found in $PATH") before handing it to its wasm handler.
+ */
+export const EXECUTABLE_MODE = 0o755
+/** zlib level for a gzip compat layer; the bytes are reproducible only with the same zlib and level. */
+export const GZIP_LEVEL = 9

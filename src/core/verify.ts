@@ -2,13 +2,18 @@ import { type ArchiveScan, type ScannedFile, scanArchive } from './archive-read.
 import {
   ANNOTATION_CONTAINERD_NAME,
   ANNOTATION_REF_NAME,
+  ARCHITECTURE_WASM,
   DOCKER_MANIFEST_FILE,
   INDEX_FILE,
   LABEL_RUNWASI_LAYERS,
   MEDIA_TYPE_OCI_INDEX,
   MEDIA_TYPE_OCI_MANIFEST,
+  MEDIA_TYPE_WASM_CONFIG,
+  MEDIA_TYPE_WASM_LAYER,
   OCI_LAYOUT_FILE,
   OCI_LAYOUT_VERSION,
+  OS_WASIP1,
+  OS_WASIP2,
 } from './constants.ts'
 import { sha256Hex } from './digest.ts'
 import { blobPath } from './layout.ts'
@@ -90,6 +95,7 @@ function verifyImage(scan: ArchiveScan, descriptor: Json, where: string, problem
     return { ...(layer as unknown as Descriptor), kind: file ? layerKind(file) : 'other' }
   })
   checkConfigAgainstLayers(scan, configJson, layers, `${where} config`, problems)
+  if (configDescriptor.mediaType === MEDIA_TYPE_WASM_CONFIG) checkArtifact(configJson, layers, where, problems)
 
   const annotations = (descriptor.annotations ?? {}) as Record<string, string>
   const refName = annotations[ANNOTATION_REF_NAME]
@@ -144,6 +150,19 @@ function checkConfigAgainstLayers(scan: ArchiveScan, config: Json, layers: Verif
     const expected = sha256Hex(digests.map((digest) => digest.slice('sha256:'.length)).join(''))
     if (label !== expected) problems.push(`${where}: label ${LABEL_RUNWASI_LAYERS} is ${label}, but the layers give ${expected}`)
   }
+}
+
+/** What wkg / oci-wasm require of a CNCF Wasm artifact (FORMATS.md §3). */
+function checkArtifact(config: Json, layers: VerifiedLayer[], where: string, problems: string[]): void {
+  if (layers.length !== 1 || layers[0]!.mediaType !== MEDIA_TYPE_WASM_LAYER) {
+    problems.push(`${where}: a ${MEDIA_TYPE_WASM_CONFIG} artifact needs exactly one ${MEDIA_TYPE_WASM_LAYER} layer, not ${JSON.stringify(layers.map((layer) => layer.mediaType))}`)
+  }
+  if (typeof config.created !== 'string' || Number.isNaN(Date.parse(config.created))) problems.push(`${where} config: created ${JSON.stringify(config.created)} is not an RFC 3339 time`)
+  if (config.architecture !== ARCHITECTURE_WASM) problems.push(`${where} config: architecture is ${JSON.stringify(config.architecture)}, expected "${ARCHITECTURE_WASM}"`)
+  if (!('layerDigests' in config)) problems.push(`${where} config: layerDigests is missing`)
+  const kind = layers.length === 1 ? layers[0]!.kind : 'other'
+  const os = kind === 'component' ? OS_WASIP2 : kind === 'module' ? OS_WASIP1 : undefined
+  if (os && config.os !== os) problems.push(`${where} config: os is ${JSON.stringify(config.os)}, but the layer is a ${kind}: expected "${os}"`)
 }
 
 function checkEntries(scan: ArchiveScan, problems: string[]): void {
