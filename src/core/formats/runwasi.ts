@@ -1,5 +1,7 @@
 import {
   ANNOTATION_CONTAINERD_NAME,
+  ARCHITECTURE_WASM,
+  OS_WASIP1,
   ANNOTATION_REF_NAME,
   LABEL_RUNWASI_LAYERS,
   MEDIA_TYPE_OCI_CONFIG,
@@ -25,9 +27,6 @@ export interface RunwasiInput extends ImageName {
   annotations?: Record<string, string>
 }
 
-const ARCHITECTURE = 'wasm'
-const OS = 'wasip1'
-
 /**
  * runwasi's "wasm layers" image, as its `oci-tar-builder` writes it: raw module layers, a
  * pretty-printed config whose `containerd.runwasi.layers` label is the sha256 of the layers'
@@ -51,8 +50,8 @@ export async function planRunwasiImage(input: RunwasiInput): Promise<ImagePlan> 
     MEDIA_TYPE_OCI_CONFIG,
     jsonBytes(
       {
-        architecture: ARCHITECTURE,
-        os: OS,
+        architecture: ARCHITECTURE_WASM,
+        os: OS_WASIP1,
         config: { Entrypoint: [`${input.name}.wasm`], Labels: { [LABEL_RUNWASI_LAYERS]: layersLabel } },
         rootfs: { type: 'layers', diff_ids: [] },
       },
@@ -64,7 +63,7 @@ export async function planRunwasiImage(input: RunwasiInput): Promise<ImagePlan> 
     reference,
     refName: tag,
     indexAnnotations: { [ANNOTATION_CONTAINERD_NAME]: reference, [ANNOTATION_REF_NAME]: tag },
-    platform: { architecture: ARCHITECTURE, os: OS },
+    platform: { architecture: ARCHITECTURE_WASM, os: OS_WASIP1 },
     manifest: manifestBlob({ config, layers: unique, annotations }),
     config,
     layers: unique,
