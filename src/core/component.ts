@@ -69,10 +69,7 @@ export async function readComponentWorld(path: string, label: string = path): Pr
   try {
     const stats = await handle.stat()
     if (!stats.isFile()) throw usageError(`component "${label}" is not a regular file: give the path of a .wasm file`)
-    const walker = walkComponent(stats.size, label)
-    let step = walker.next()
-    while (!step.done) step = walker.next(await readAt(handle, step.value))
-    return step.value
+    return await readComponentWorldWith(stats.size, label, (request) => readAt(handle, request))
   } catch (error) {
     if (error instanceof WasmOciError) throw error
     throw fileError(error, label)
@@ -89,8 +86,19 @@ export function parseComponentWorld(bytes: Uint8Array, label: string = '<bytes>'
   return step.value
 }
 
+/**
+ * Same, answering the parser's reads with `read`: they go forward, each starting at or after the
+ * last one's start (a read may overlap the previous one by at most 6 bytes), so a stream can serve them.
+ */
+export async function readComponentWorldWith(size: number, label: string, read: (request: ReadRequest) => Promise<Uint8Array>): Promise<ComponentWorld> {
+  const walker = walkComponent(size, label)
+  let step = walker.next()
+  while (!step.done) step = walker.next(await read(step.value))
+  return step.value
+}
+
 /** A positional read that the walker asks its driver for; a short answer means the input ended. */
-interface ReadRequest {
+export interface ReadRequest {
   offset: number
   length: number
 }

@@ -2,9 +2,12 @@ import { stat } from 'node:fs/promises'
 import { isTarLayer } from './archive-select.ts'
 import { blobPath } from './layout.ts'
 import type { Descriptor, Platform } from './plan.ts'
-import { type Chunks, collect, drain, walkArchive, walkTar } from './tar-walk.ts'
+import { type Chunks, drain, walkArchive, walkTar } from './tar-walk.ts'
 import { type VerifiedLayer, verifyArchive } from './verify.ts'
-import { type WasmSummary, isWasmBinary, summarizeWasm } from './wasm-summary.ts'
+import { type WasmSummary, isWasmBinary, summarizeWasmStream } from './wasm-summary.ts'
+
+/** `\0asm`, the bytes that tell a wasm file in a tar layer from any other. */
+const WASM_MAGIC_LENGTH = 4
 
 export interface InspectedFile {
   name: string
@@ -59,13 +62,13 @@ export async function inspectArchive(path: string): Promise<ArchiveInspection> {
   for (const layer of verification.images.flatMap((image) => image.layers)) {
     const file = verification.scan.files.get(blobPath(layer.digest))
     if (!file || layerKind(layer) === 'other' || details.has(layer.digest)) continue
-    if (file.bytes) details.set(layer.digest, await describeLayer(layer, (async function* () { yield Buffer.from(file.bytes!) })()))
+    if (file.bytes) details.set(layer.digest, await describeLayer(layer, (async function* () { yield Buffer.from(file.bytes!) })(), file.bytes.length))
     else pending.set(blobPath(layer.digest), layer)
   }
   if (pending.size > 0) {
     await walkArchive(path, async (header, content) => {
       const layer = pending.get(header.name)
-      if (header.type === 'file' && layer && !details.has(layer.digest)) details.set(layer.digest, await describeLayer(layer, content))
+      if (header.type === 'file' && layer && !details.has(layer.digest)) details.set(layer.digest, await describeLayer(layer, content, header.size))
       else await drain(content)
     })
   }
@@ -88,16 +91,16 @@ function layerKind(layer: VerifiedLayer): InspectedLayer['kind'] {
   return isTarLayer(layer.mediaType) ? 'tar' : 'other'
 }
 
-async function describeLayer(layer: VerifiedLayer, content: Chunks): Promise<Pick<InspectedLayer, 'wasm' | 'files'>> {
-  if (layerKind(layer) !== 'tar') return { wasm: await summarizeWasm(await collect(content), layer.digest) }
+async function describeLayer(layer: VerifiedLayer, content: Chunks, size: number): Promise<Pick<InspectedLayer, 'wasm' | 'files'>> {
+  if (layerKind(layer) !== 'tar') return { wasm: await summarizeWasmStream(content, size, layer.digest) }
   const files: InspectedFile[] = []
   try {
     await walkTar(content, async (header, entry) => {
       if (header.type !== 'file') return drain(entry)
       const file: InspectedFile = { name: header.name, size: header.size, mode: header.mode }
       files.push(file)
-      const bytes = await collectIfWasm(entry)
-      if (bytes) file.wasm = await summarizeWasm(bytes, `${layer.digest}:${header.name}`)
+      const wasm = await summarizeIfWasm(entry, file.size, `${layer.digest}:${header.name}`)
+      if (wasm) file.wasm = wasm
     })
   } catch {
     // A layer that does not unpack is verify's business; list what was read before it broke.
@@ -106,17 +109,24 @@ async function describeLayer(layer: VerifiedLayer, content: Chunks): Promise<Pic
   return { files }
 }
 
-/** The entry's bytes when it starts with the wasm magic; otherwise drains it and returns undefined. */
-async function collectIfWasm(content: Chunks): Promise<Uint8Array | undefined> {
+/** The entry's summary, streamed, when it starts with the wasm magic; otherwise drains it and returns undefined. */
+async function summarizeIfWasm(content: Chunks, size: number, label: string): Promise<WasmSummary | undefined> {
   const iterator = content[Symbol.asyncIterator]()
-  const head = await iterator.next()
-  if (head.done) return undefined
-  if (!isWasmBinary(head.value)) {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next());
-    return undefined
+  const head: Buffer[] = []
+  let headLength = 0
+  let done = false
+  while (headLength < WASM_MAGIC_LENGTH && !done) {
+    const next = await iterator.next()
+    if (next.done) done = true
+    else {
+      head.push(next.value)
+      headLength += next.value.length
+    }
   }
-  return collect((async function* () {
-    yield head.value
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
-  })())
+  const all = (async function* () {
+    yield* head
+    if (!done) for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
+  })()
+  if (!isWasmBinary(Buffer.concat(head, Math.min(headLength, WASM_MAGIC_LENGTH)))) return void (await drain(all))
+  return summarizeWasmStream(all, size, label)
 }
