@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { usageError } from '../core/errors.ts'
+import { pullCommand } from './pull.ts'
+import { pushCommand } from './push.ts'
 import { EXIT_OK, packageVersion, runCli } from './shared.ts'
 import { buildCommand } from './wasm-oci/build.ts'
 import type { Command } from './wasm-oci/command.ts'
@@ -10,7 +12,7 @@ import { verifyCommand } from './wasm-oci/verify.ts'
 const PROGRAM = 'wasm-oci'
 
 /** Every subcommand, in the order `--help` lists them; a new one (push, pull) is one more entry. */
-const COMMANDS: readonly Command[] = [buildCommand, inspectCommand, verifyCommand, runCommand]
+const COMMANDS: readonly Command[] = [buildCommand, inspectCommand, verifyCommand, runCommand, pushCommand, pullCommand]
 
 const HELP = `Usage: ${PROGRAM} COMMAND [OPTIONS]
 

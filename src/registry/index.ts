@@ -1,0 +1,8 @@
+export { pushImage, BlobSources, type PushablePlan, type PushImageOptions } from './push.ts'
+export { pushArchive, type PushArchiveOptions } from './push-archive.ts'
+export { pullImage, type PullOptions, type PullResult } from './pull.ts'
+export { readArchivePlans } from './archive-plans.ts'
+export { resolveCredentials, ENV_USERNAME, ENV_PASSWORD, type ResolvedCredentials } from './credentials.ts'
+export { RegistryClient } from './client.ts'
+export { resolveTarget, formatTarget, type RegistryTarget } from './target.ts'
+export type { BlobAction, Credentials, PushOptions, PushResult, PushedBlob, RegistryEvent, RegistryOptions } from './types.ts'
