@@ -6,6 +6,7 @@ export default defineConfig({
   entry: [
     'src/index.ts',
     'src/core/index.ts',
+    'src/registry/index.ts',
     'src/cli/oci-tar-builder.ts',
     'src/cli/wasm-oci.ts',
     ...BUNDLERS.map((bundler) => `src/${bundler}.ts`),
