@@ -1,7 +1,8 @@
 import { dirname, relative, resolve } from 'node:path'
 import { PLUGIN_NAME } from './errors.ts'
 import type { Logger } from './logger.ts'
-import { type EmittedWasm, type PackSession, packEmittedWasm } from './pack-wasm.ts'
+import { findOciId } from './oci-id.ts'
+import { type EmittedWasm, type PackSession, packOutput } from './pack-output.ts'
 
 // Structural types for the part of esbuild's API used here.
 interface OutputFileLike {
@@ -9,6 +10,7 @@ interface OutputFileLike {
   contents: Uint8Array
 }
 interface MetafileLike {
+  inputs?: Record<string, unknown>
   outputs: Record<string, { inputs: Record<string, unknown> }>
 }
 interface BuildResultLike {
@@ -36,6 +38,7 @@ const INFO_LEVELS = new Set(['info', 'debug', 'verbose'])
 export function createEsbuildSetup(session: PackSession): (build: PluginBuildLike) => void {
   return function setup(build: PluginBuildLike): void {
     build.initialOptions.metafile = true
+    session.root = build.initialOptions.absWorkingDir ?? process.cwd()
     build.onEnd(async (result) => {
       if (result.errors.length > 0) return undefined
       const options = build.initialOptions
@@ -50,7 +53,8 @@ export function createEsbuildSetup(session: PackSession): (build: PluginBuildLik
         warn: (text) => warnings.push({ text }),
       }
       try {
-        await packEmittedWasm(session, { bundler: 'esbuild', outputDir, wasm: collectWasm(result, cwd, outputDir) }, logger)
+        const imports = [...new Set(Object.keys(result.metafile?.inputs ?? {}).map(findOciId).filter((id): id is string => id !== undefined))].sort()
+        await packOutput(session, { bundler: 'esbuild', outputDir, wasm: collectWasm(result, cwd, outputDir), imports }, logger)
         return { warnings }
       } catch (error) {
         return { warnings, errors: [{ text: error instanceof Error ? error.message : String(error) }] }

@@ -1,6 +1,7 @@
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
-import type { EmittedWasm, PackSession } from './pack-wasm.ts'
-import { packEmittedWasm } from './pack-wasm.ts'
+import { findOciId } from './oci-id.ts'
+import type { EmittedWasm, PackSession } from './pack-output.ts'
+import { packOutput } from './pack-output.ts'
 import type { Bundler } from './types.ts'
 
 // Structural types: Vite 8's come from Rolldown, Vite 7's from Rollup; the hooks see the same shape.
@@ -24,6 +25,8 @@ interface PluginContextLike {
   info(message: string): void
   warn(message: string): void
   error(error: Error): never
+  /** Every module of the build; Rollup, Rolldown and Vite have it. */
+  getModuleIds?(): Iterable<string>
 }
 
 type WriteBundleHook = (this: PluginContextLike, outputOptions: OutputOptionsLike, bundle: OutputBundleLike) => Promise<void>
@@ -32,21 +35,29 @@ const WASM_FILE = /\.wasm$/i
 
 /**
  * Vite, Rollup and Rolldown: their own `writeBundle(outputOptions, bundle)`, once per output
- * (and per Vite environment), after the files are on disk. `root` resolves relative paths:
- * Rolldown's output directory and source paths are relative to its `cwd`, Vite's sources to its root.
+ * (and per Vite environment), after the files are on disk. The session's root resolves relative
+ * paths: Rolldown's output directory and source paths are relative to its `cwd`, Vite's sources
+ * to its root. Every `?oci` module of the build's graph is packed into each of its outputs.
  */
-export function createWriteBundle(bundler: Bundler, session: PackSession, root: () => string = () => process.cwd()): WriteBundleHook {
+export function createWriteBundle(bundler: Bundler, session: PackSession): WriteBundleHook {
   return async function writeBundle(this: PluginContextLike, outputOptions: OutputOptionsLike, bundle: OutputBundleLike): Promise<void> {
-    const base = root()
+    const base = session.root
     const outputDir = resolveOutputDir(outputOptions, base)
     const wasm = collectWasm(bundle, base)
     const logger = { info: (message: string) => this.info(message), warn: (message: string) => this.warn(message) }
     try {
-      await packEmittedWasm(session, { bundler, outputDir, wasm }, logger)
+      await packOutput(session, { bundler, outputDir, wasm, imports: collectImports(this, bundle) }, logger)
     } catch (error) {
       this.error(error as Error)
     }
   }
+}
+
+function collectImports(context: PluginContextLike, bundle: OutputBundleLike): string[] {
+  const ids = context.getModuleIds
+    ? [...context.getModuleIds()]
+    : Object.values(bundle).flatMap((output) => (output.type === 'chunk' ? Object.keys(output.modules) : []))
+  return [...new Set(ids.map(findOciId).filter((id): id is string => id !== undefined))].sort()
 }
 
 function resolveOutputDir({ dir, file }: OutputOptionsLike, base: string): string {

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PLUGIN_NAME } from './errors.ts'
-import { type EmittedWasm, type PackSession, packEmittedWasm } from './pack-wasm.ts'
+import { findOciId } from './oci-id.ts'
+import { type EmittedWasm, type PackSession, packOutput } from './pack-output.ts'
 import type { Bundler } from './types.ts'
 
 // Structural types for the part of webpack's and Rspack's API used here (the same for both).
@@ -18,6 +19,8 @@ interface ModuleLike {
   type: string
   resource?: string
   originalSource(): SourceLike | null
+  /** A concatenated module's parts. */
+  modules?: Iterable<ModuleLike>
 }
 interface CompilationLike {
   outputOptions: { path?: string }
@@ -46,13 +49,15 @@ const ASYNC_WASM_MODULE = 'webassembly/async'
  */
 export function createCompilerApply(bundler: Bundler, session: PackSession): (compiler: CompilerLike) => void {
   return function apply(compiler: CompilerLike): void {
+    session.root = compiler.context
     compiler.hooks.afterEmit.tapPromise(PLUGIN_NAME, async (compilation) => {
       if (compilation.errors.length > 0) return
       const { WebpackError } = compiler.webpack
       const outputDir = resolve(compiler.context, compilation.outputOptions.path ?? 'dist')
       const logger = compilation.getLogger(PLUGIN_NAME)
       try {
-        await packEmittedWasm(session, { bundler, outputDir, wasm: await collectWasm(compiler, compilation, outputDir) }, {
+        const wasm = await collectWasm(compiler, compilation, outputDir)
+        await packOutput(session, { bundler, outputDir, wasm, imports: collectImports(compilation.modules) }, {
           info: (message) => logger.info(message),
           warn: (message) => compilation.warnings.push(new WebpackError(message)),
         })
@@ -81,6 +86,18 @@ async function collectWasm(compiler: CompilerLike, compilation: CompilationLike,
       ...(!onDisk && { contents: read }),
     }
   }))
+}
+
+/** The `?oci` modules of the compilation, unplugin virtual modules, also inside concatenated modules. */
+function collectImports(modules: Iterable<ModuleLike>): string[] {
+  const ids = new Set<string>()
+  const visit = (module: ModuleLike): void => {
+    const id = findOciId(module.resource)
+    if (id !== undefined) ids.add(id)
+    for (const inner of module.modules ?? []) visit(inner)
+  }
+  for (const module of modules) visit(module)
+  return [...ids].sort()
 }
 
 function listAsyncWasm(compilation: CompilationLike): ModuleLike[] {

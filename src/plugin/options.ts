@@ -2,6 +2,7 @@ import { resolveSourceDateEpoch } from '../core/epoch.ts'
 import { assertFormat } from '../core/formats/index.ts'
 import { validateRepository, validateTag } from '../core/reference.ts'
 import { pluginError, rethrowPrefixed } from './errors.ts'
+import { resolveAnnotations, resolveAutoAnnotations, resolvePush, resolveReport } from './options-metadata.ts'
 import type { FilterPattern, NoWasmAction, Options, ResolvedOptions } from './types.ts'
 
 const NO_WASM_ACTIONS: readonly NoWasmAction[] = ['warn', 'error', 'ignore']
@@ -21,18 +22,21 @@ export function resolveOptions(raw: Options = {}): ResolvedOptions {
       onNoWasm: resolveNoWasm(raw.onNoWasm ?? 'warn'),
       sourceDateEpoch: resolveEpoch(raw.sourceDateEpoch),
       annotations: resolveAnnotations(raw.annotations ?? {}),
+      autoAnnotations: resolveAutoAnnotations(raw.annotations ?? {}),
+      report: resolveReport(raw.report ?? false, raw.outDir ?? 'oci'),
+      push: resolvePush(raw.push ?? false),
     }
   } catch (error) {
     rethrowPrefixed(error)
   }
 }
 
-function resolveRepo(repo: string): string {
-  if (typeof repo !== 'string') throw pluginError(`repo option must be a string such as "ghcr.io/acme", not ${typeof repo}`, { usage: true })
+export function resolveRepo(repo: string, what = 'repo option'): string {
+  if (typeof repo !== 'string') throw pluginError(`${what} must be a string such as "ghcr.io/acme", not ${typeof repo}`, { usage: true })
   const trimmed = repo.replace(/\/+$/, '')
   if (trimmed === '') return ''
   // A registry host alone ("localhost:5000") is only valid with a path after it.
-  validateRepository(trimmed.includes('/') || !trimmed.includes(':') ? trimmed : `${trimmed}/name`, 'repo option')
+  validateRepository(trimmed.includes('/') || !trimmed.includes(':') ? trimmed : `${trimmed}/name`, what)
   return trimmed
 }
 
@@ -68,16 +72,4 @@ function resolveEpoch(value: number | string | undefined): number | undefined {
   } catch (error) {
     throw pluginError(`sourceDateEpoch option ${JSON.stringify(value)} is not a whole, non-negative number of seconds: use e.g. 1700000000, or leave it out to use SOURCE_DATE_EPOCH (else 0)`, { cause: error, usage: true })
   }
-}
-
-function resolveAnnotations(annotations: Record<string, string>): Record<string, string> {
-  if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) {
-    throw pluginError(`annotations option must be an object of strings such as { "org.opencontainers.image.source": "https://…" }`, { usage: true })
-  }
-  for (const [key, value] of Object.entries(annotations)) {
-    if (key === '' || typeof value !== 'string') {
-      throw pluginError(`annotations option has ${JSON.stringify(key)}: ${JSON.stringify(value)}: keys must be non-empty and values strings`, { usage: true })
-    }
-  }
-  return { ...annotations }
 }

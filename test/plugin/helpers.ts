@@ -27,7 +27,7 @@ export async function compileModule(name: ModuleName): Promise<Uint8Array> {
 }
 
 /** A fresh project directory: the fixture's files plus `hello.wasm` (wasip1, prints hello) and `add.wasm` (> 4096 bytes). */
-export async function createProject(fixture: 'app' | 'imports' | 'webpack'): Promise<string> {
+export async function createProject(fixture: 'app' | 'imports' | 'webpack' | 'oci'): Promise<string> {
   const dir = await makeTempDir(`plugin-${fixture}`)
   await cp(join(FIXTURES, 'plugin', fixture), dir, { recursive: true })
   for (const name of Object.keys(WAT_SOURCES) as ModuleName[]) await writeFile(join(dir, `${name}.wasm`), await compileModule(name))

@@ -17,6 +17,9 @@ describe('resolveOptions', () => {
       onNoWasm: 'warn',
       sourceDateEpoch: undefined,
       annotations: {},
+      autoAnnotations: undefined,
+      report: undefined,
+      push: undefined,
     })
   })
 
@@ -32,7 +35,9 @@ describe('resolveOptions', () => {
       exclude: ['**/test-*.wasm', /debug/],
       onNoWasm: 'error',
       sourceDateEpoch: '1700000000',
-      annotations: { 'org.opencontainers.image.source': 'https://example.com/acme/app' },
+      annotations: { 'org.opencontainers.image.source': 'https://example.com/acme/app', auto: { created: 'commit' } },
+      report: 'reports/oci.json',
+      push: { reference: 'ghcr.io/acme/[name]:[tag]', tags: ['v1.2.3'], insecure: true, caFile: '/etc/ca.pem', dockerConfig: '/home/ci/.docker', credentials: { username: 'ci', password: 'secret' } },
     })).toEqual({
       format: 'compat',
       repo: 'ghcr.io/acme',
@@ -44,7 +49,29 @@ describe('resolveOptions', () => {
       onNoWasm: 'error',
       sourceDateEpoch: 1700000000,
       annotations: { 'org.opencontainers.image.source': 'https://example.com/acme/app' },
+      autoAnnotations: { created: 'commit' },
+      report: 'reports/oci.json',
+      push: {
+        reference: 'ghcr.io/acme/[name]:[tag]',
+        tags: ['v1.2.3'],
+        registry: { credentials: { username: 'ci', password: 'secret' }, insecure: true, caFile: '/etc/ca.pem', dockerConfig: '/home/ci/.docker' },
+      },
     })
+  })
+
+  it("resolves the shorthands: annotations 'auto', report true next to the archives, push true or a template", () => {
+    expect(resolveOptions({ annotations: 'auto', report: true, outDir: '../images', push: true })).toMatchObject({
+      annotations: {},
+      autoAnnotations: { created: 'source-date-epoch' },
+      report: '../images/oci-report.json',
+      push: { reference: undefined, tags: [], registry: {} },
+    })
+    expect(resolveOptions({ annotations: { auto: true, 'com.example.team': 'infra' }, push: '127.0.0.1:5000/apps/[name]' })).toMatchObject({
+      annotations: { 'com.example.team': 'infra' },
+      autoAnnotations: { created: 'source-date-epoch' },
+      push: { reference: '127.0.0.1:5000/apps/[name]', tags: [], registry: {} },
+    })
+    expect(resolveOptions({ annotations: { auto: false, 'com.example.team': 'infra' } }).autoAnnotations).toBeUndefined()
   })
 
   it('takes a registry host alone, or no repository at all', () => {
@@ -62,7 +89,17 @@ describe('resolveOptions', () => {
     ['outDir', { outDir: ' ' }, `unplugin-wasm-oci: outDir option " " is not a directory path`],
     ['include', { include: [''] }, 'unplugin-wasm-oci: include option has "": give glob strings such as "**/*.wasm" or regular expressions'],
     ['sourceDateEpoch', { sourceDateEpoch: 'yesterday' }, 'unplugin-wasm-oci: sourceDateEpoch option "yesterday" is not a whole, non-negative number of seconds'],
-    ['annotations', { annotations: { a: 1 as never } }, 'unplugin-wasm-oci: annotations option has "a": 1: keys must be non-empty and values strings'],
+    ['annotation value', { annotations: { 'com.example.a': 1 as never } }, 'unplugin-wasm-oci: annotations option has "com.example.a": 1: annotation values must be strings'],
+    ['annotation key', { annotations: { 'my key': 'x' } as never }, `unplugin-wasm-oci: annotations option key "my key" is not a reverse-DNS name: use dot-separated components of letters, digits, '-' and '_', such as "com.example.team" or "org.opencontainers.image.vendor"`],
+    ['annotation key without a dot', { annotations: { version: '1' } as never }, 'unplugin-wasm-oci: annotations option key "version" is not a reverse-DNS name'],
+    ['naming annotation', { annotations: { 'io.containerd.image.name': 'x' } }, 'unplugin-wasm-oci: annotations option key "io.containerd.image.name" is set from the image reference: give the repo, name and tag options instead'],
+    ['annotations string', { annotations: 'all' as never }, `unplugin-wasm-oci: annotations option "all" is not known: use 'auto', or an object`],
+    ['auto.created', { annotations: { auto: { created: 'now' as never } } }, `unplugin-wasm-oci: annotations option has auto.created "now": use 'source-date-epoch' (SOURCE_DATE_EPOCH, else none), 'commit' (the HEAD commit's time) or false; the clock is never used`],
+    ['report', { report: 'oci/' }, 'unplugin-wasm-oci: report option "oci/" is not a file path: use true for <outDir>/oci-report.json, or a path such as "oci/report.json"'],
+    ['push reference', { push: 'ghcr.io/Acme/[name]' }, `unplugin-wasm-oci: push option reference "ghcr.io/Acme/[name]", filled in as "ghcr.io/Acme/name" is not a valid repository name ("Acme"): use lowercase letters and digits`],
+    ['push placeholder', { push: 'ghcr.io/acme/[hash]' }, 'unplugin-wasm-oci: push option reference "ghcr.io/acme/[hash]" has the unknown placeholder [hash]: use [name] and [tag]'],
+    ['push tag', { push: { tags: ['-bad'] } }, 'unplugin-wasm-oci: push option tag "-bad" is not a valid tag'],
+    ['push key', { push: { tag: 'v1' } as never }, 'unplugin-wasm-oci: push option has unknown key(s) tag: use reference, tags, credentials, insecure, caFile, dockerConfig'],
   ])('rejects a bad %s, naming the option and the fix', (_option, options, message) => {
     expect(() => resolveOptions(options)).toThrow(message)
   })
