@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises'
 import { WasmOciError, errnoCode, usageError } from './errors.ts'
+import { WasmCursor, hex, malformedWasm } from './wasm-cursor.ts'
 
 /**
  * The `component` field of a CNCF Wasm OCI artifact config: the names a component imports and
@@ -27,8 +28,6 @@ const EXPORT_SECTION = 11
 const LAST_SECTION = 12 // the 🪙 value section
 /** A section id byte plus its length, a u32 LEB128 of at most 5 bytes. */
 const SECTION_HEADER_MAX = 6
-const U32_LEB_MAX = 5
-const FIX = 'rebuild it or check that the file was copied whole'
 
 // Which top-level items make up the WIT world, as wit-parser's `decode` builds it (the
 // reference tool lists `world.imports`/`world.exports` keys): imports of a function, an
@@ -53,8 +52,6 @@ const ATTRIBUTE_VERSION_SUFFIX = 0x01
 const ATTRIBUTE_EXTERNAL_ID = 0x02
 /** An interface name ending in a (canonical) version, such as `wasi:http/types@0.2`. */
 const VERSIONED_INTERFACE = /^[a-z][\w-]*(?::[a-z][\w-]*)+(?:\/[A-Za-z][\w-]*)+@[\w.+-]+$/
-
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Reads the top-level imports/exports of the component at `path` without loading it whole:
  *  positional reads of section headers, skipping every section payload it doesn't need
@@ -220,73 +217,15 @@ function skipExternType(c: Cursor): number {
   return kind
 }
 
-/** Bounds-checked reads over `bytes`, which start at file offset `base` and make up `region`. */
-class Cursor {
-  private pos = 0
-
-  constructor(private readonly bytes: Uint8Array, private readonly base: number, private readonly label: string, private readonly region: string) {}
-
-  get offset(): number {
-    return this.base + this.pos
-  }
-
-  /** An error about the byte just read. */
-  error(what: string): WasmOciError {
-    return malformed(this.label, `${what} in ${this.region}`, this.offset - 1)
-  }
-
-  byte(what: string): number {
-    if (this.pos >= this.bytes.length) throw malformed(this.label, `${this.region} ends in the middle of ${what}`, this.offset)
-    return this.bytes[this.pos++]!
-  }
-
-  u32(what: string): number {
-    const start = this.offset
-    let value = 0
-    for (let i = 0; i < U32_LEB_MAX; i++) {
-      const byte = this.byte(what)
-      value += (byte & 0x7f) * 2 ** (7 * i)
-      if (byte < 0x80) {
-        if (i === U32_LEB_MAX - 1 && byte > 0x0f) break
-        return value
-      }
-    }
-    throw malformed(this.label, `${what} is not a valid u32 LEB128`, start)
-  }
-
-  /** A signed LEB128 (a value type is an s33); only its length matters here. */
-  skipLeb(what: string): void {
-    const start = this.offset
-    for (let i = 0; i < U32_LEB_MAX; i++) if (this.byte(what) < 0x80) return
-    throw malformed(this.label, `${what} is not a valid LEB128`, start)
-  }
-
-  string(what: string): string {
-    const length = this.u32(`the length of ${what}`)
-    if (length > this.bytes.length - this.pos) throw malformed(this.label, `${what} runs past the end of ${this.region}`, this.offset)
-    const start = this.offset
-    const bytes = this.bytes.subarray(this.pos, this.pos + length)
-    this.pos += length
-    try {
-      return utf8.decode(bytes)
-    } catch (error) {
-      throw malformed(this.label, `${what} is not valid UTF-8`, start, error)
-    }
-  }
-
-  expectEnd(): void {
-    const rest = this.bytes.length - this.pos
-    if (rest > 0) throw malformed(this.label, `${this.region} has ${rest} byte${rest === 1 ? '' : 's'} after its last entry`, this.offset)
+/** The shared reader, naming this parser's binaries `component` in errors. */
+class Cursor extends WasmCursor {
+  constructor(bytes: Uint8Array, base: number, label: string, region: string) {
+    super(bytes, base, label, region, 'component')
   }
 }
 
 function malformed(label: string, what: string, offset?: number, cause?: unknown): WasmOciError {
-  const at = offset === undefined ? '' : ` (offset ${offset})`
-  return new WasmOciError(`component "${label}" is malformed: ${what}${at}; ${FIX}`, { cause, usage: true })
-}
-
-function hex(byte: number): string {
-  return byte.toString(16).padStart(2, '0')
+  return malformedWasm('component', label, what, offset, cause)
 }
 
 /** Reads `length` bytes at `offset`, fewer only where the file ends. */

@@ -1,6 +1,7 @@
 import { type ReadRequest, readComponentWorldWith } from './component.ts'
 import { WasmOciError } from './errors.ts'
 import { type WasmKind, classifyWasmHeader } from './wasm.ts'
+import { MALFORMED_FIX, U32_LEB_MAX, WasmCursor, hex, malformedWasm } from './wasm-cursor.ts'
 
 export interface WasmSummary {
   kind: WasmKind
@@ -24,7 +25,6 @@ const SECTION_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11]
 const SECTION_HEADER_MAX = 6
 /** How far back a read may start before the furthest byte read (the walkers re-read header bytes). */
 const LOOKBACK = 16
-const U32_LEB_MAX = 5
 const U64_LEB_MAX = 10
 
 const IMPORT_FUNC = 0x00
@@ -44,11 +44,8 @@ const REF = 0x64
 /** The one-byte types: v128 (0x7b) to i32 (0x7f), and the reference types exnref (0x69) to nullexnref (0x74). */
 const isShortValType = (code: number): boolean => (code >= 0x7b && code <= 0x7f) || (code >= 0x69 && code <= 0x74)
 const TAG_ATTRIBUTE_EXCEPTION = 0x00
-const FIX = 'rebuild it or check that the file was copied whole'
 
 /** `ignoreBOM` keeps a leading U+FEFF in a name, as the engine does. */
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 /**
  * What a wasm binary is and what it imports and exports, reading `chunks` (`size` bytes) forward
  * once to its end and keeping only the import and export sections. A binary that does not parse
@@ -70,7 +67,7 @@ export async function summarizeWasmStream(chunks: AsyncIterable<Uint8Array>, siz
       summary = { kind, ...step.value }
     }
     const total = reader.position + (await reader.drain())
-    if (total !== size) throw new WasmOciError(`${kind} "${label}" is ${total} bytes long, not the ${size} its size says; ${FIX}`)
+    if (total !== size) throw new WasmOciError(`${kind} "${label}" is ${total} bytes long, not the ${size} its size says; ${MALFORMED_FIX}`)
     return summary
   } catch (error) {
     if (reader.failure !== undefined && reader.failure === error) throw error
@@ -176,77 +173,15 @@ function skipLimits(c: Cursor, what: 'table' | 'memory', flagsMax: number): void
   if (flags & LIMITS_PAGE_SIZE) c.u32('a page size exponent')
 }
 
-/** Bounds-checked reads over `bytes`, which start at offset `base` and make up `region`. */
-class Cursor {
-  private pos = 0
-
-  constructor(private readonly bytes: Uint8Array, private readonly base: number, private readonly label: string, private readonly region: string) {}
-
-  get offset(): number {
-    return this.base + this.pos
-  }
-
-  /** An error about the byte just read. */
-  error(what: string): WasmOciError {
-    return this.errorAt(what, this.offset - 1)
-  }
-
-  errorAt(what: string, offset: number): WasmOciError {
-    return malformed(this.label, `${what} in ${this.region}`, offset)
-  }
-
-  byte(what: string): number {
-    if (this.pos >= this.bytes.length) throw malformed(this.label, `${this.region} ends in the middle of ${what}`, this.offset)
-    return this.bytes[this.pos++]!
-  }
-
-  u32(what: string): number {
-    const start = this.offset
-    let value = 0
-    for (let i = 0; i < U32_LEB_MAX; i++) {
-      const byte = this.byte(what)
-      value += (byte & 0x7f) * 2 ** (7 * i)
-      if (byte < 0x80) {
-        if (i === U32_LEB_MAX - 1 && byte > 0x0f) break
-        return value
-      }
-    }
-    throw malformed(this.label, `${what} is not a valid u32 LEB128`, start)
-  }
-
-  /** A LEB128 of at most `max` bytes whose value is not needed (a u64 limit, an s33 heap type). */
-  skipLeb(what: string, max: number): void {
-    const start = this.offset
-    for (let i = 0; i < max; i++) if (this.byte(what) < 0x80) return
-    throw malformed(this.label, `${what} is not a valid LEB128`, start)
-  }
-
-  string(what: string): string {
-    const length = this.u32(`the length of ${what}`)
-    if (length > this.bytes.length - this.pos) throw malformed(this.label, `${what} runs past the end of ${this.region}`, this.offset)
-    const start = this.offset
-    const bytes = this.bytes.subarray(this.pos, this.pos + length)
-    this.pos += length
-    try {
-      return utf8.decode(bytes)
-    } catch (error) {
-      throw malformed(this.label, `${what} is not valid UTF-8`, start, error)
-    }
-  }
-
-  expectEnd(): void {
-    const rest = this.bytes.length - this.pos
-    if (rest > 0) throw malformed(this.label, `${this.region} has ${rest} byte${rest === 1 ? '' : 's'} after its last entry`, this.offset)
+/** The shared reader, naming this parser's binaries `module` in errors. */
+class Cursor extends WasmCursor {
+  constructor(bytes: Uint8Array, base: number, label: string, region: string) {
+    super(bytes, base, label, region, 'module')
   }
 }
 
 function malformed(label: string, what: string, offset?: number, cause?: unknown): WasmOciError {
-  const at = offset === undefined ? '' : ` (offset ${offset})`
-  return new WasmOciError(`module "${label}" is malformed: ${what}${at}; ${FIX}`, { cause, usage: true })
-}
-
-function hex(byte: number): string {
-  return byte.toString(16).padStart(2, '0')
+  return malformedWasm('module', label, what, offset, cause)
 }
 
 /**
