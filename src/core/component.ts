@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises'
-import { WasmOciError, errnoCode, usageError } from './errors.ts'
+import { WasmOciError, usageError } from './errors.ts'
 import { WasmCursor, hex, malformedWasm } from './wasm-cursor.ts'
+import { wasmFileError } from './wasm.ts'
 
 /**
  * The `component` field of a CNCF Wasm OCI artifact config: the names a component imports and
@@ -61,7 +62,7 @@ export async function readComponentWorld(path: string, label: string = path): Pr
   try {
     handle = await open(path, 'r')
   } catch (error) {
-    throw fileError(error, label)
+    throw wasmFileError(error, label, 'component')
   }
   try {
     const stats = await handle.stat()
@@ -69,7 +70,7 @@ export async function readComponentWorld(path: string, label: string = path): Pr
     return await readComponentWorldWith(stats.size, label, (request) => readAt(handle, request))
   } catch (error) {
     if (error instanceof WasmOciError) throw error
-    throw fileError(error, label)
+    throw wasmFileError(error, label, 'component')
   } finally {
     await handle.close()
   }
@@ -238,12 +239,4 @@ async function readAt(handle: FileHandle, { offset, length }: ReadRequest): Prom
     filled += bytesRead
   }
   return buffer.subarray(0, filled)
-}
-
-function fileError(error: unknown, label: string): WasmOciError {
-  const code = errnoCode(error)
-  if (code === 'ENOENT') return usageError(`component "${label}" does not exist: check the path (it is resolved against the current directory)`)
-  if (code === 'EISDIR') return usageError(`component "${label}" is a directory: give the path of a .wasm file`)
-  if (code === 'EACCES') return usageError(`component "${label}" cannot be read (permission denied): make it readable`)
-  return new WasmOciError(`cannot read component "${label}": ${code ?? String(error)}`, { cause: error })
 }

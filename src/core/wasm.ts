@@ -39,7 +39,7 @@ export async function readWasmFileInfo(path: string, label = path): Promise<Wasm
   try {
     handle = await open(path, 'r')
   } catch (error) {
-    throw fileError(error, label)
+    throw wasmFileError(error, label)
   }
   try {
     const stats = await handle.stat()
@@ -50,16 +50,17 @@ export async function readWasmFileInfo(path: string, label = path): Promise<Wasm
     return { kind: classifyWasmHeader(header.subarray(0, bytesRead), label), size: stats.size }
   } catch (error) {
     if (error instanceof WasmOciError) throw error
-    throw fileError(error, label)
+    throw wasmFileError(error, label)
   } finally {
     await handle.close()
   }
 }
 
-function fileError(error: unknown, label: string): WasmOciError {
+/** A failed open or read of a wasm file, as an error that names it and says what to do. */
+export function wasmFileError(error: unknown, label: string, kind: 'module' | 'component' = 'module'): WasmOciError {
   const code = errnoCode(error)
-  if (code === 'ENOENT') return usageError(`module "${label}" does not exist: check the path (it is resolved against the current directory)`)
-  if (code === 'EISDIR') return usageError(`module "${label}" is a directory: give the path of a .wasm file`)
-  if (code === 'EACCES') return usageError(`module "${label}" cannot be read (permission denied): make it readable`)
-  return new WasmOciError(`cannot read module "${label}": ${code ?? String(error)}`, { cause: error })
+  if (code === 'ENOENT') return usageError(`${kind} "${label}" does not exist: check the path (it is resolved against the current directory)`)
+  if (code === 'EISDIR') return usageError(`${kind} "${label}" is a directory: give the path of a .wasm file`)
+  if (code === 'EACCES') return usageError(`${kind} "${label}" cannot be read (permission denied): make it readable`)
+  return new WasmOciError(`cannot read ${kind} "${label}": ${code ?? String(error)}`, { cause: error })
 }

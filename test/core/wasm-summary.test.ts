@@ -41,17 +41,8 @@ async function engineExterns(bytes: Uint8Array, flags: string[] = []): Promise<E
   return JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { input: bytes, encoding: 'utf8' })) as Externs
 }
 
-let wabt: Promise<{ parseWat(name: string, text: string, features: object): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } }> | undefined
 /** `watToWasm` with wabt proposal features turned on (memory64, threads, exceptions). */
-async function watWithFeatures(text: string, features: Record<string, boolean>): Promise<Uint8Array> {
-  wabt ??= import('wabt').then((module) => module.default())
-  const parsed = (await wabt).parseWat('features.wat', text, features)
-  try {
-    return parsed.toBinary({}).buffer
-  } finally {
-    parsed.destroy()
-  }
-}
+const watWithFeatures = (text: string, features: Record<string, boolean>): Promise<Uint8Array> => watToWasm('features.wat', text, features)
 
 const leb = (n: number): number[] => {
   const out: number[] = []

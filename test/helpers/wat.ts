@@ -5,13 +5,16 @@ import { fileURLToPath } from 'node:url'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url))
 
-type Wabt = { parseWat(name: string, text: string): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } }
+type Wabt = { parseWat(name: string, text: string, features?: Record<string, boolean>): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } }
 let wabt: Promise<Wabt> | undefined
 
-/** Compiles WAT text to wasm bytes with the `wabt` npm package (deterministic for its pinned version). */
-export async function watToWasm(name: string, text: string): Promise<Uint8Array> {
+/**
+ * Compiles WAT text to wasm bytes with the `wabt` npm package (deterministic for its pinned
+ * version); `features` turns on wabt's proposals (memory64, threads, exceptions…).
+ */
+export async function watToWasm(name: string, text: string, features: Record<string, boolean> = {}): Promise<Uint8Array> {
   wabt ??= import('wabt').then((module) => (module.default as unknown as () => Promise<Wabt>)())
-  const parsed = (await wabt).parseWat(name, text)
+  const parsed = (await wabt).parseWat(name, text, features)
   try {
     return parsed.toBinary({}).buffer
   } finally {

@@ -6,21 +6,14 @@ import { digestFile } from '../../src/core/digest.ts'
 import { packImage } from '../../src/core/pack.ts'
 import { verifyArchive } from '../../src/core/verify.ts'
 import { makeTempDir } from '../helpers/tools.ts'
+import { watToWasm } from '../helpers/wat.ts'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url))
 const WAT_SOURCES = { hello: join(FIXTURES, 'hello.wat'), add: join(FIXTURES, 'plugin', 'add.wat') }
 export type ModuleName = keyof typeof WAT_SOURCES
 
 /** Compiles a WAT source to wasm bytes with the wabt package (no wat2wasm binary needed). */
-export async function compileWat(name: string, text: string): Promise<Uint8Array> {
-  const wabt = await (await import('wabt')).default()
-  const module = wabt.parseWat(`${name}.wat`, text)
-  try {
-    return module.toBinary({}).buffer
-  } finally {
-    module.destroy()
-  }
-}
+export const compileWat = (name: string, text: string): Promise<Uint8Array> => watToWasm(`${name}.wat`, text)
 
 export async function compileModule(name: ModuleName): Promise<Uint8Array> {
   return compileWat(name, await readFile(WAT_SOURCES[name], 'utf8'))
