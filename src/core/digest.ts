@@ -54,7 +54,11 @@ export async function digestFile(path: string, implementation?: HashImplementati
       size += chunk.length
     }
   } catch (error) {
-    throw new WasmOciError(`cannot read "${path}" (${errnoCode(error) ?? String(error)}): check that the file exists and is readable`, { cause: error })
+    throw fileReadError(path, error)
   }
   return { digest: formatDigest(hash.hex()), size }
+}
+
+export function fileReadError(path: string, error: unknown): WasmOciError {
+  return new WasmOciError(`cannot read "${path}" (${errnoCode(error) ?? String(error)}): check that the file exists and is readable`, { cause: error })
 }

@@ -7,6 +7,7 @@ import { resolveSourceDateEpoch } from './epoch.ts'
 import { WasmOciError, errnoCode, usageError } from './errors.ts'
 import { type PlanInput, planImage } from './formats/index.ts'
 import { layoutEntries } from './layout.ts'
+import { planProvisionally, writeProvisional } from './pack-one-pass.ts'
 import type { Descriptor, ImagePlan } from './plan.ts'
 import { writeTar } from './tar.ts'
 
@@ -51,12 +52,47 @@ export function summarizeImage(plan: ImagePlan): ImageSummary {
  * the temporary file is removed and nothing appears at the target.
  */
 export async function writeArchive(plans: ImagePlan[], options: WriteArchiveOptions): Promise<ArchiveSummary> {
+  return writeAtomically(options, async (temp, mtime) => {
+    await writeTar(layoutEntries(plans), createWriteStream(temp, { flags: 'wx' }), mtime)
+    return plans
+  })
+}
+
+export interface PackInput extends Omit<PlanInput, 'sourceDateEpoch'>, WriteArchiveOptions {}
+
+export interface PackSummary extends ArchiveSummary, ImageSummary {}
+
+/**
+ * Plans one image in the chosen format and writes it to an archive: the one packer behind the
+ * CLI and the library. Each layer is read once, hashed while it streams into the archive (see
+ * pack-one-pass.ts); a layout that cannot be known up front (a gzip compat layer) is planned
+ * first and written in a second read. Bad input fails before anything is written.
+ */
+export async function packImage(input: PackInput): Promise<PackSummary> {
+  const sourceDateEpoch = resolveSourceDateEpoch(input.sourceDateEpoch)
+  const planInput = { ...input, sourceDateEpoch }
+  const provisional = await planProvisionally(planInput)
+  const planned = provisional ? undefined : await planImage(planInput)
+  const summary = await writeAtomically({ ...input, sourceDateEpoch }, async (temp, mtime) => {
+    if (!planned) return [await writeProvisional(provisional!, planInput, temp, mtime)]
+    await writeTar(layoutEntries([planned]), createWriteStream(temp, { flags: 'wx' }), mtime)
+    return [planned]
+  })
+  return { ...summary, ...summary.images[0]! }
+}
+
+/**
+ * Writes an archive atomically: `write` streams it into a temporary file beside the target,
+ * which is synced, then renamed over it. On any error the temporary file is removed and nothing
+ * appears at the target.
+ */
+async function writeAtomically(options: WriteArchiveOptions, write: (temp: string, mtime: number) => Promise<ImagePlan[]>): Promise<ArchiveSummary> {
   const mtime = resolveSourceDateEpoch(options.sourceDateEpoch)
   const target = resolve(options.output)
   await prepareTarget(target, options.output)
   const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   try {
-    await writeTar(layoutEntries(plans), createWriteStream(temp, { flags: 'wx' }), mtime)
+    const plans = await write(temp, mtime)
     const handle = await open(temp, 'r+')
     try {
       await handle.sync()
@@ -73,18 +109,6 @@ export async function writeArchive(plans: ImagePlan[], options: WriteArchiveOpti
     if (error instanceof WasmOciError) throw error
     throw new WasmOciError(`cannot write archive "${options.output}": ${describe(error)}`, { cause: error })
   }
-}
-
-export interface PackInput extends Omit<PlanInput, 'sourceDateEpoch'>, WriteArchiveOptions {}
-
-export interface PackSummary extends ArchiveSummary, ImageSummary {}
-
-/** Plans one image in the chosen format and writes it to an archive: the one packer behind the CLI and the plugin. */
-export async function packImage(input: PackInput): Promise<PackSummary> {
-  const sourceDateEpoch = resolveSourceDateEpoch(input.sourceDateEpoch)
-  const plan = await planImage({ ...input, sourceDateEpoch })
-  const summary = await writeArchive([plan], { ...input, sourceDateEpoch })
-  return { ...summary, ...summarizeImage(plan) }
 }
 
 async function prepareTarget(target: string, given: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import { MEDIA_TYPE_OCI_MANIFEST } from './constants.ts'
-import { digestFile, formatDigest, sha256Hex } from './digest.ts'
+import { type FileDigest, digestFile, formatDigest, sha256Hex } from './digest.ts'
 import { jsonBytes } from './json.ts'
 
 /** An OCI descriptor; key order here is the order it is serialized in. */
@@ -50,9 +50,10 @@ export function bytesBlob(mediaType: string, bytes: Uint8Array): Blob {
   return { descriptor: { mediaType, digest: formatDigest(sha256Hex(bytes)), size: bytes.length }, content: { kind: 'bytes', bytes } }
 }
 
-export async function fileBlob(mediaType: string, path: string, annotations?: Record<string, string>): Promise<Blob> {
-  const { digest, size } = await digestFile(path)
-  return { descriptor: { mediaType, digest, size, ...(annotations && { annotations }) }, content: { kind: 'file', path } }
+/** A layer read from disk; `digest` hashes it unless the caller knows its digest another way. */
+export async function fileBlob(mediaType: string, path: string, annotations?: Record<string, string>, digest: (path: string) => Promise<FileDigest> = digestFile): Promise<Blob> {
+  const { digest: fileDigest, size } = await digest(path)
+  return { descriptor: { mediaType, digest: fileDigest, size, ...(annotations && { annotations }) }, content: { kind: 'file', path } }
 }
 
 /** Strips a descriptor down to the key order manifests use: mediaType, digest, size[, annotations]. */

@@ -4,6 +4,7 @@ import { jsonBytes } from '../json.ts'
 import { type ImagePlan, bytesBlob, fileBlob, manifestBlob } from '../plan.ts'
 import { readWasmFileInfo } from '../wasm.ts'
 import { formatCreated } from './created.ts'
+import { HASHING } from './digester.ts'
 import { type ImageName, imageReference } from './name.ts'
 import { type ModuleInput, singleModule } from './single.ts'
 
@@ -32,7 +33,7 @@ export async function planArtifactImage(input: ArtifactInput): Promise<ImagePlan
   const { reference, tag } = imageReference(input)
   const module = singleModule(input, 'artifact')
   const { kind } = await readWasmFileInfo(module)
-  const layer = await fileBlob(MEDIA_TYPE_WASM_LAYER, module, { [ANNOTATION_TITLE]: `${input.name}.wasm` })
+  const layer = await fileBlob(MEDIA_TYPE_WASM_LAYER, module, { [ANNOTATION_TITLE]: `${input.name}.wasm` }, (input.digester ?? HASHING).file)
   const world = kind === 'component' ? await readComponentWorld(module) : null
   const config = bytesBlob(
     MEDIA_TYPE_WASM_CONFIG,

@@ -3,7 +3,8 @@ import { usageError } from '../errors.ts'
 import { jsonBytes } from '../json.ts'
 import { type Blob, type ImagePlan, bytesBlob, manifestBlob } from '../plan.ts'
 import { readWasmFileInfo } from '../wasm.ts'
-import { type Compression, type LayerFile, digestLayerTar, openLayerTar } from './compat-layer.ts'
+import { type Compression, type LayerFile, openLayerTar } from './compat-layer.ts'
+import { HASHING } from './digester.ts'
 import { formatCreated } from './created.ts'
 import { type ImageName, imageReference } from './name.ts'
 import { type ModuleInput, singleModule } from './single.ts'
@@ -37,7 +38,7 @@ export async function planCompatImage(input: CompatInput): Promise<ImagePlan> {
   const module = singleModule(input, 'compat')
   const entrypoint = `${input.name}.wasm`
   const file: LayerFile = { path: module, name: entrypoint, size: (await readWasmFileInfo(module)).size, mtime: input.sourceDateEpoch }
-  const { digest, size, diffId } = await digestLayerTar(file, compression)
+  const { digest, size, diffId } = await (input.digester ?? HASHING).layerTar(file, compression)
   const layer: Blob = {
     descriptor: { mediaType: compression === 'gzip' ? MEDIA_TYPE_OCI_LAYER_TAR_GZIP : MEDIA_TYPE_OCI_LAYER_TAR, digest, size },
     content: { kind: 'stream', open: () => openLayerTar(file, compression) },

@@ -11,6 +11,7 @@ import { sha256Hex } from '../digest.ts'
 import { jsonBytes } from '../json.ts'
 import { type Blob, type ImagePlan, bytesBlob, fileBlob, manifestBlob, uniqueBlobs } from '../plan.ts'
 import { readWasmFileInfo } from '../wasm.ts'
+import { type Digester, HASHING } from './digester.ts'
 import { type ImageName, imageReference } from './name.ts'
 
 export interface LayerInput {
@@ -25,6 +26,8 @@ export interface RunwasiInput extends ImageName {
   layers?: LayerInput[]
   /** Manifest annotations after the two naming ones (changes the digest away from runwasi's). */
   annotations?: Record<string, string>
+  /** How layer digests are found. @default HASHING */
+  digester?: Digester
 }
 
 /**
@@ -37,12 +40,13 @@ export async function planRunwasiImage(input: RunwasiInput): Promise<ImagePlan> 
   if (input.modules.length === 0 && (input.layers ?? []).length === 0) {
     throw new TypeError('planRunwasiImage: give at least one module or layer')
   }
+  const { file } = input.digester ?? HASHING
   const layers: Blob[] = []
   for (const path of input.modules) {
     await readWasmFileInfo(path)
-    layers.push(await fileBlob(MEDIA_TYPE_WASM_COMPONENT_LAYER, path))
+    layers.push(await fileBlob(MEDIA_TYPE_WASM_COMPONENT_LAYER, path, undefined, file))
   }
-  for (const layer of input.layers ?? []) layers.push(await fileBlob(layer.mediaType, layer.path))
+  for (const layer of input.layers ?? []) layers.push(await fileBlob(layer.mediaType, layer.path, undefined, file))
   const unique = uniqueBlobs(layers)
 
   const layersLabel = sha256Hex(unique.map((layer) => layer.descriptor.digest.slice('sha256:'.length)).join(''))

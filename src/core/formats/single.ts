@@ -1,4 +1,5 @@
 import { usageError } from '../errors.ts'
+import type { Digester } from './digester.ts'
 import type { LayerInput } from './runwasi.ts'
 
 /** The fields every format shares with runwasi's: the wasm to pack and extra manifest annotations. */
@@ -7,6 +8,8 @@ export interface ModuleInput {
   layers?: LayerInput[]
   /** Manifest annotations. */
   annotations?: Record<string, string>
+  /** How layer digests are found. @default HASHING */
+  digester?: Digester
 }
 
 /** The artifact and compat formats hold exactly one module and nothing else; returns its path. */
