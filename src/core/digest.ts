@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { Transform } from 'node:stream'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { WasmOciError, errnoCode } from './errors.ts'
@@ -61,4 +62,19 @@ export async function digestFile(path: string, implementation?: HashImplementati
 
 export function fileReadError(path: string, error: unknown): WasmOciError {
   return new WasmOciError(`cannot read "${path}" (${errnoCode(error) ?? String(error)}): check that the file exists and is readable`, { cause: error })
+}
+
+/** A pass-through that hashes and counts what flows by; `result` is final once the stream has ended. */
+export function hashingTap(): { stream: Transform; result: () => FileDigest } {
+  const hash = createSha256()
+  let size = 0
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      size += chunk.length
+      done(null, chunk)
+    },
+  })
+  let result: FileDigest | undefined
+  return { stream, result: () => (result ??= { digest: formatDigest(hash.hex()), size }) }
 }

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs'
-import { Readable, Transform, type Writable } from 'node:stream'
+import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { type Pack, pack as createPack } from 'tar-stream'
 import { BLOB_MODE, DIR_MODE, FILE_MODE } from './constants.ts'
-import { type FileDigest, createSha256, formatDigest } from './digest.ts'
+import { type FileDigest, hashingTap } from './digest.ts'
 import type { LayoutEntry } from './layout.ts'
 import type { BlobContent } from './plan.ts'
 
@@ -63,16 +63,8 @@ function addEntry(pack: Pack, entry: LayoutEntry, mtimeSeconds: number, onStream
   }
   const sink = pack.entry(header)
   if (!onStreamed) return pipeline(openContent(entry.content), sink)
-  const hash = createSha256()
-  let size = 0
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk)
-      size += chunk.length
-      done(null, chunk)
-    },
-  })
-  return pipeline(openContent(entry.content), tap, sink).then(() => onStreamed(entry.name, { digest: formatDigest(hash.hex()), size }))
+  const tap = hashingTap()
+  return pipeline(openContent(entry.content), tap.stream, sink).then(() => onStreamed(entry.name, tap.result()))
 }
 
 /**

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs'
-import { Readable, Transform, Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { pack as createPack } from 'tar-stream'
 import { EXECUTABLE_MODE, GZIP_LEVEL } from '../constants.ts'
-import { type Sha256, createSha256, formatDigest } from '../digest.ts'
+import { hashingTap } from '../digest.ts'
 import { WasmOciError } from '../errors.ts'
 
 export type Compression = 'none' | 'gzip'
@@ -46,28 +46,14 @@ export interface LayerDigests {
 
 /** Generates the layer once and hashes it: the blob, and the tar inside it for the diff_id. */
 export async function digestLayerTar(file: LayerFile, compression: Compression): Promise<LayerDigests> {
-  const tar = counted()
-  const blob = compression === 'gzip' ? counted() : tar
+  const tar = hashingTap()
+  const blob = compression === 'gzip' ? hashingTap() : tar
   try {
     const stages = compression === 'gzip' ? [tar.stream, createGzip({ level: GZIP_LEVEL }), blob.stream] : [tar.stream]
     await pipeline([openLayerTar(file, 'none'), ...stages, new Writable({ write: (_chunk, _encoding, done) => done() })])
   } catch (error) {
     throw new WasmOciError(`cannot build the layer tar from "${file.path}": ${error instanceof Error ? error.message : String(error)}; check that the file is readable and not changing`, { cause: error })
   }
-  const diffId = formatDigest(tar.hash.hex())
-  return { digest: blob === tar ? diffId : formatDigest(blob.hash.hex()), size: blob.size(), diffId }
-}
-
-/** A pass-through that hashes and counts what flows by. */
-function counted(): { stream: Transform; hash: Sha256; size: () => number } {
-  const hash = createSha256()
-  let size = 0
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk)
-      size += chunk.length
-      done(null, chunk)
-    },
-  })
-  return { stream, hash, size: () => size }
+  const { digest: diffId } = tar.result()
+  return { ...blob.result(), diffId }
 }
