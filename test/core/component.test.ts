@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ComponentWorld, parseComponentWorld, readComponentWorld } from '../../src/core/component.ts'
 import { WasmOciError } from '../../src/core/errors.ts'
+import { leb, name, section } from '../helpers/wasm-bytes.ts'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/components/', import.meta.url))
 const JCO_CLI = fileURLToPath(new URL('../../node_modules/@bytecodealliance/jco/dist/jco.js', import.meta.url))
@@ -86,16 +87,6 @@ function witWorld(wit: string): Omit<ComponentWorld, 'target'> {
   return { imports: [...imports].sort(), exports: [...exports].sort() }
 }
 
-const leb = (n: number): number[] => {
-  const out: number[] = []
-  do {
-    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0))
-    n = Math.floor(n / 0x80)
-  } while (n > 0)
-  return out
-}
-const name = (text: string): number[] => [...leb(Buffer.byteLength(text)), ...Buffer.from(text)]
-const section = (id: number, payload: number[]): number[] => [id, ...leb(payload.length), ...payload]
 /** An import section of functions (externtype 0x01, type index 0) with plain names. */
 const funcImports = (...names: string[]): number[] => section(10, [...leb(names.length), ...names.flatMap((n) => [0x00, ...name(n), 0x01, 0x00])])
 

@@ -14,6 +14,7 @@ import { packImage } from '../../src/core/pack.ts'
 import { WASM } from '../../src/core/webassembly.ts'
 import { type WasmSummary, summarizeWasmStream } from '../../src/core/wasm-summary.ts'
 import { tempDir, watToWasm } from '../helpers/wat.ts'
+import { leb, name, section } from '../helpers/wasm-bytes.ts'
 
 const COMPONENTS = fileURLToPath(new URL('../fixtures/components/', import.meta.url))
 const CHUNK_SIZES = [1, 7, 64 * 1024]
@@ -44,16 +45,6 @@ async function engineExterns(bytes: Uint8Array, flags: string[] = []): Promise<E
 /** `watToWasm` with wabt proposal features turned on (memory64, threads, exceptions). */
 const watWithFeatures = (text: string, features: Record<string, boolean>): Promise<Uint8Array> => watToWasm('features.wat', text, features)
 
-const leb = (n: number): number[] => {
-  const out: number[] = []
-  do {
-    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0))
-    n = Math.floor(n / 0x80)
-  } while (n > 0)
-  return out
-}
-const name = (text: string): number[] => [...leb(Buffer.byteLength(text)), ...Buffer.from(text)]
-const section = (id: number, payload: number[]): number[] => [id, ...leb(payload.length), ...payload]
 
 /** A WAT string literal's content for `text`: wabt reads its input as Latin-1, so UTF-8 goes in as `\\hh` escapes. */
 const escape = (text: string): string => [...Buffer.from(text)].map((byte) => (byte < 0x80 ? String.fromCharCode(byte) : `\\${byte.toString(16)}`)).join('')
