@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { WasmOciError, errnoCode } from './errors.ts'
+import { archiveError, gzipArchiveError } from './archive-read.ts'
+import { WasmOciError } from './errors.ts'
+import { GZIP_MAGIC, TAR_BLOCK as BLOCK } from './constants.ts'
 
-const BLOCK = 512
-const GZIP_MAGIC = [0x1f, 0x8b]
 /** PAX and GNU long-name records are a few hundred bytes; anything past this is not a header. */
 const MAX_META_SIZE = 1 << 20
 
@@ -39,11 +39,9 @@ export async function indexArchive(path: string): Promise<ArchiveIndex> {
     let pending: { name?: string; size?: number } = {}
     for (;;) {
       const header = await readAt(handle, position, BLOCK)
+      if (position === 0 && GZIP_MAGIC.every((byte, i) => header[i] === byte)) throw gzipArchiveError(path)
       if (header.length < BLOCK) throw corrupt(path, position, 'the archive ends inside a header')
       if (header.every((byte) => byte === 0)) break
-      if (position === 0 && GZIP_MAGIC.every((byte, i) => header[i] === byte)) {
-        throw new WasmOciError(`archive "${path}" is gzip-compressed: gunzip it first (OCI archives here are plain tar)`, { usage: true })
-      }
       if (!checksumMatches(header)) throw corrupt(path, position, 'a header checksum does not match')
       const flag = String.fromCharCode(header[156]!)
       const headerSize = parseSize(header)
@@ -91,9 +89,7 @@ async function openArchive(path: string): Promise<FileHandle> {
   try {
     return await open(path, 'r')
   } catch (error) {
-    const code = errnoCode(error)
-    const fix = code === 'ENOENT' ? 'check the path' : 'check that it is a readable file'
-    throw new WasmOciError(`cannot open archive "${path}" (${code ?? String(error)}): ${fix}`, { cause: error, usage: code === 'ENOENT' })
+    throw await archiveError(path, error)
   }
 }
 

@@ -1,13 +1,14 @@
 import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { extract } from 'tar-stream'
 import { createSha256, formatDigest } from './digest.ts'
 import { WasmOciError, errnoCode } from './errors.ts'
+import { GZIP_MAGIC } from './constants.ts'
 
 /** Blobs up to this size are kept in memory (manifests, configs, index); larger ones are only hashed. */
 export const KEEP_BYTES_LIMIT = 4 << 20
-const GZIP_MAGIC = [0x1f, 0x8b]
 
 export interface ScannedEntry {
   name: string
@@ -56,12 +57,35 @@ export async function scanArchive(path: string): Promise<ArchiveScan> {
   try {
     await Promise.all([pipeline(createReadStream(path), reader), consumed])
   } catch (error) {
-    const code = errnoCode(error)
-    if (code === 'ENOENT') throw new WasmOciError(`archive "${path}" does not exist: check the path`, { cause: error, usage: true })
-    if (code === 'EISDIR') throw new WasmOciError(`archive "${path}" is a directory: give the .tar file`, { cause: error, usage: true })
-    throw new WasmOciError(`cannot read archive "${path}" as a tar: ${error instanceof Error ? error.message : String(error)}; check that it is an uncompressed OCI archive (gunzip it first if it is compressed)`, { cause: error })
+    throw await archiveError(path, error)
   }
   return scan
+}
+
+/** The error for an archive that cannot be read as a tar, the same from every reader: missing, a directory, gzip, or not a tar. */
+export async function archiveError(path: string, error: unknown): Promise<WasmOciError> {
+  if (error instanceof WasmOciError) return error
+  const code = errnoCode(error)
+  if (code === 'ENOENT') return new WasmOciError(`archive "${path}" does not exist: check the path`, { cause: error, usage: true })
+  if (code === 'EISDIR') return new WasmOciError(`archive "${path}" is a directory: give the .tar file`, { cause: error, usage: true })
+  if (code === undefined && (await isGzip(path))) return gzipArchiveError(path)
+  const reason = code ?? (error instanceof Error ? error.message : String(error))
+  return new WasmOciError(`cannot read archive "${path}" as a tar (${reason}): check that it is an uncompressed OCI archive, and rebuild it if it was truncated`, { cause: error })
+}
+
+export function gzipArchiveError(path: string): WasmOciError {
+  return new WasmOciError(`archive "${path}" is gzip-compressed: gunzip it first (OCI archives here are plain tar)`, { usage: true })
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r').catch(() => undefined)
+  if (!handle) return false
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0)
+    return bytesRead === 2 && GZIP_MAGIC.every((byte, i) => buffer[i] === byte)
+  } finally {
+    await handle.close()
+  }
 }
 
 async function hashEntry(stream: AsyncIterable<Buffer>): Promise<ScannedFile> {

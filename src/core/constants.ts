@@ -41,3 +41,8 @@ export const OS_WASI = 'wasi'
 export const EXECUTABLE_MODE = 0o755
 /** zlib level for a gzip compat layer; the bytes are reproducible only with the same zlib and level. */
 export const GZIP_LEVEL = 9
+
+/** Every tar header is one block, and every entry's content is padded to whole blocks. */
+export const TAR_BLOCK = 512
+/** The first two bytes of a gzip stream. */
+export const GZIP_MAGIC: readonly number[] = [0x1f, 0x8b]

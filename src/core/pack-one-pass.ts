@@ -5,7 +5,8 @@ import { type Digester, HASHING } from './formats/digester.ts'
 import { type PlanInput, planImage } from './formats/index.ts'
 import { type LayoutEntry, blobPath, layoutEntries } from './layout.ts'
 import type { ImagePlan } from './plan.ts'
-import { TAR_BLOCK, encodeTarHeader, tarEntrySize, writeTar } from './tar.ts'
+import { TAR_BLOCK } from './constants.ts'
+import { encodeTarHeader, tarEntrySize, writeTar } from './tar.ts'
 
 /** A ustar name field holds 100 bytes; a longer compat entry name would need a PAX record. */
 const USTAR_NAME_MAX = 100

@@ -3,11 +3,11 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { type Header, extract } from 'tar-stream'
-import { WasmOciError, errnoCode } from './errors.ts'
+import { archiveError } from './archive-read.ts'
+import { GZIP_MAGIC } from './constants.ts'
 
 export type Chunks = AsyncIterable<Buffer>
 
-const GZIP_MAGIC = [0x1f, 0x8b]
 
 /**
  * Streams the tar at `path`, calling `visit` for each entry in order; `visit` must read or drain
@@ -17,11 +17,7 @@ export async function walkArchive(path: string, visit: (header: Header, content:
   try {
     await walkTar(createReadStream(path), visit, false)
   } catch (error) {
-    if (error instanceof WasmOciError) throw error
-    const code = errnoCode(error)
-    if (code === 'ENOENT') throw new WasmOciError(`archive "${path}" does not exist: check the path`, { cause: error, usage: true })
-    if (code === 'EISDIR') throw new WasmOciError(`archive "${path}" is a directory: give the .tar file`, { cause: error, usage: true })
-    throw new WasmOciError(`cannot read archive "${path}": ${error instanceof Error ? error.message : String(error)}; check that it is an uncompressed OCI archive`, { cause: error })
+    throw await archiveError(path, error)
   }
 }
 

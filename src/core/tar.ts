@@ -2,13 +2,10 @@ import { createReadStream } from 'node:fs'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { type Pack, pack as createPack } from 'tar-stream'
-import { BLOB_MODE, DIR_MODE, FILE_MODE } from './constants.ts'
+import { BLOB_MODE, DIR_MODE, FILE_MODE, TAR_BLOCK } from './constants.ts'
 import { type FileDigest, hashingTap } from './digest.ts'
 import type { LayoutEntry } from './layout.ts'
 import type { BlobContent } from './plan.ts'
-
-/** The size of a tar header and the unit every entry's content is padded to. */
-export const TAR_BLOCK = 512
 
 /** Opens a blob's bytes as a stream; files are read in 1 MiB chunks. */
 export function openContent(content: BlobContent): Readable {
