@@ -59,7 +59,7 @@ describe('indexArchive', () => {
     await expect(indexArchive(join(dir, 'cut.tar'))).rejects.toThrow(/is not a valid tar \(at byte \d+: the archive ends inside a header\)/)
     await writeFile(join(dir, 'text.tar'), 'x'.repeat(1024))
     await expect(indexArchive(join(dir, 'text.tar'))).rejects.toThrow(/is not a valid tar \(at byte 0: a header checksum does not match\)/)
-    await expect(indexArchive(join(dir, 'missing.tar'))).rejects.toThrow(/cannot open archive ".*missing.tar" \(ENOENT\): check the path/)
+    await expect(indexArchive(join(dir, 'missing.tar'))).rejects.toThrow(/archive ".*missing.tar" does not exist: check the path/)
   })
 
   it('readArchivePlans checks metadata digests and finds every blob', async () => {
