@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { digestFile } from './digest.ts'
 import { resolveSourceDateEpoch } from './epoch.ts'
 import { WasmOciError, errnoCode, usageError } from './errors.ts'
 import { type PlanInput, planImage } from './formats/index.ts'
+import { archiveMatches } from './archive-compare.ts'
 import { layoutEntries } from './layout.ts'
 import { planProvisionally, writeProvisional } from './pack-one-pass.ts'
 import type { Descriptor, ImagePlan } from './plan.ts'
@@ -16,7 +16,11 @@ export interface WriteArchiveOptions {
   output: string
   /** Seconds for every entry's mtime. @default SOURCE_DATE_EPOCH, else 0 */
   sourceDateEpoch?: number | string
-  /** Leave an existing archive with identical bytes untouched (its mtime too). @default false */
+  /**
+   * Compare with the archive already at `output` first, and leave it untouched (mtime too) when it
+   * holds the same bytes: a watch rebuild of unchanged modules then writes nothing.
+   * @default false
+   */
   skipUnchanged?: boolean
 }
 
@@ -52,8 +56,13 @@ export function summarizeImage(plan: ImagePlan): ImageSummary {
  * the temporary file is removed and nothing appears at the target.
  */
 export async function writeArchive(plans: ImagePlan[], options: WriteArchiveOptions): Promise<ArchiveSummary> {
+  const entries = layoutEntries(plans)
+  const target = resolve(options.output)
+  if (options.skipUnchanged === true && (await archiveMatches(target, entries, resolveSourceDateEpoch(options.sourceDateEpoch)))) {
+    return { path: target, size: (await stat(target)).size, written: false, images: plans.map(summarizeImage) }
+  }
   return writeAtomically(options, async (temp, mtime) => {
-    await writeTar(layoutEntries(plans), createWriteStream(temp, { flags: 'wx' }), mtime)
+    await writeTar(entries, createWriteStream(temp, { flags: 'wx' }), mtime)
     return plans
   })
 }
@@ -71,13 +80,12 @@ export interface PackSummary extends ArchiveSummary, ImageSummary {}
 export async function packImage(input: PackInput): Promise<PackSummary> {
   const sourceDateEpoch = resolveSourceDateEpoch(input.sourceDateEpoch)
   const planInput = { ...input, sourceDateEpoch }
-  const provisional = await planProvisionally(planInput)
-  const planned = provisional ? undefined : await planImage(planInput)
-  const summary = await writeAtomically({ ...input, sourceDateEpoch }, async (temp, mtime) => {
-    if (!planned) return [await writeProvisional(provisional!, planInput, temp, mtime)]
-    await writeTar(layoutEntries([planned]), createWriteStream(temp, { flags: 'wx' }), mtime)
-    return [planned]
-  })
+  const options = { ...input, sourceDateEpoch }
+  // skipUnchanged needs the finished plan up front, to compare with the archive on disk before writing.
+  const provisional = input.skipUnchanged === true ? undefined : await planProvisionally(planInput)
+  const summary = provisional
+    ? await writeAtomically(options, async (temp, mtime) => [await writeProvisional(provisional, planInput, temp, mtime)])
+    : await writeArchive([await planImage(planInput)], options)
   return { ...summary, ...summary.images[0]! }
 }
 
@@ -100,10 +108,8 @@ async function writeAtomically(options: WriteArchiveOptions, write: (temp: strin
       await handle.close()
     }
     const { size } = await stat(temp)
-    const unchanged = options.skipUnchanged === true && (await sameBytes(temp, target, size))
-    if (unchanged) await unlink(temp)
-    else await rename(temp, target)
-    return { path: target, size, written: !unchanged, images: plans.map(summarizeImage) }
+    await rename(temp, target)
+    return { path: target, size, written: true, images: plans.map(summarizeImage) }
   } catch (error) {
     await unlink(temp).catch(() => {})
     if (error instanceof WasmOciError) throw error
@@ -121,14 +127,6 @@ async function prepareTarget(target: string, given: string): Promise<void> {
     const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'a parent of it is a regular file, not a directory' : describe(error)
     throw usageError(`cannot create the directory for output "${given}": ${reason}; choose another output path`)
   }
-}
-
-/** Only called with `skipUnchanged` (rebuilds in watch mode), and only when the sizes already match. */
-async function sameBytes(fresh: string, existing: string, size: number): Promise<boolean> {
-  const other = await stat(existing).catch(() => undefined)
-  if (!other?.isFile() || other.size !== size) return false
-  const [a, b] = await Promise.all([digestFile(fresh), digestFile(existing)])
-  return a.digest === b.digest
 }
 
 function describe(error: unknown): string {

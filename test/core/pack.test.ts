@@ -80,6 +80,19 @@ describe('packImage', () => {
     expect((await stat(output)).ino).not.toBe(before.ino)
   })
 
+  it('rewrites an archive of the right size whose bytes differ, even with skipUnchanged', async () => {
+    const output = join(temp.dir, 'tampered.tar')
+    const first = await packImage({ ...image, modules: [hello], output, skipUnchanged: true })
+    const bytes = await readFile(output)
+    bytes[bytes.length - 1024 - 512 + 10] ^= 0xff // inside the 133-byte layer (last entry, before the end blocks): same size
+    await writeFile(output, bytes)
+    expect((await verifyArchive(output)).problems).not.toEqual([])
+    const again = await packImage({ ...image, modules: [hello], output, skipUnchanged: true })
+    expect(again.written).toBe(true)
+    expect(again.manifest.digest).toBe(first.manifest.digest)
+    expect((await verifyArchive(output)).problems).toEqual([])
+  })
+
   it('leaves nothing behind when a module changes size between hashing and writing', async () => {
     const dir = join(temp.dir, 'atomic')
     await mkdir(dir)
