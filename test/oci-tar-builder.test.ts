@@ -81,6 +81,7 @@ describe('oci-tar-builder', () => {
     ['a malformed SOURCE_DATE_EPOCH', [...base, '-m', hello], { SOURCE_DATE_EPOCH: '12.5' }, /SOURCE_DATE_EPOCH "12.5" is not a whole/],
     ['an output under a regular file', [...base, '-m', hello, '-o', join(plainFile, 'x.tar')], {}, /output ".*plain\/x.tar": a parent of it is a regular file/],
     ['a directory as output', [...base, '-m', hello, '-o', dirOutput], {}, /output ".*dir.tar" is a directory/],
+    ['an empty output path', [...base, '-m', hello, '-o', ''], {}, /output is empty: give the path of the archive to write/],
     ['a --layer without =', [...base, '-m', hello, '-l', 'application/json'], {}, /-l\/--layer "application\/json" is not MEDIATYPE=PATH/],
     ['both -m and -c', [...base, '-m', hello, '-c', '.'], {}, /either -m\/--module or -c\/--components, not both/],
     ['neither -m nor -c', base, {}, /give the wasm to pack/],

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { archiveError, gzipArchiveError } from './archive-read.ts'
+import { archiveError, notTarError } from './archive-read.ts'
 import { WasmOciError } from './errors.ts'
-import { GZIP_MAGIC, TAR_BLOCK as BLOCK } from './constants.ts'
+import { TAR_BLOCK as BLOCK } from './constants.ts'
 
 /** PAX and GNU long-name records are a few hundred bytes; anything past this is not a header. */
 const MAX_META_SIZE = 1 << 20
@@ -39,7 +39,8 @@ export async function indexArchive(path: string): Promise<ArchiveIndex> {
     let pending: { name?: string; size?: number } = {}
     for (;;) {
       const header = await readAt(handle, position, BLOCK)
-      if (position === 0 && GZIP_MAGIC.every((byte, i) => header[i] === byte)) throw gzipArchiveError(path)
+      const wrongKind = position === 0 && notTarError(path, header)
+      if (wrongKind) throw wrongKind
       if (header.length < BLOCK) throw corrupt(path, position, 'the archive ends inside a header')
       if (header.every((byte) => byte === 0)) break
       if (!checksumMatches(header)) throw corrupt(path, position, 'a header checksum does not match')

@@ -6,6 +6,7 @@ import { extract } from 'tar-stream'
 import { createSha256, formatDigest } from './digest.ts'
 import { WasmOciError, errnoCode } from './errors.ts'
 import { GZIP_MAGIC } from './constants.ts'
+import { isWasmBinary } from './wasm.ts'
 
 /** Blobs up to this size are kept in memory (manifests, configs, index); larger ones are only hashed. */
 export const KEEP_BYTES_LIMIT = 4 << 20
@@ -68,21 +69,27 @@ export async function archiveError(path: string, error: unknown): Promise<WasmOc
   const code = errnoCode(error)
   if (code === 'ENOENT') return new WasmOciError(`archive "${path}" does not exist: check the path`, { cause: error, usage: true })
   if (code === 'EISDIR') return new WasmOciError(`archive "${path}" is a directory: give the .tar file`, { cause: error, usage: true })
-  if (code === undefined && (await isGzip(path))) return gzipArchiveError(path)
+  const head = code === undefined ? await readHead(path) : undefined
+  const wrongKind = head && notTarError(path, head)
+  if (wrongKind) return wrongKind
   const reason = code ?? (error instanceof Error ? error.message : String(error))
   return new WasmOciError(`cannot read archive "${path}" as a tar (${reason}): check that it is an uncompressed OCI archive, and rebuild it if it was truncated`, { cause: error })
 }
 
-export function gzipArchiveError(path: string): WasmOciError {
-  return new WasmOciError(`archive "${path}" is gzip-compressed: gunzip it first (OCI archives here are plain tar)`, { usage: true })
+/** The error for a file whose first bytes show it is something other than a tar: gzip, or a wasm module. */
+export function notTarError(path: string, head: Uint8Array): WasmOciError | undefined {
+  if (GZIP_MAGIC.every((byte, i) => head[i] === byte)) return new WasmOciError(`archive "${path}" is gzip-compressed: gunzip it first (OCI archives here are plain tar)`, { usage: true })
+  if (isWasmBinary(head)) return new WasmOciError(`archive "${path}" is a WebAssembly module, not an image archive: pack it first (wasm-oci build ${path} --ref NAME), then give the .tar`, { usage: true })
+  return undefined
 }
 
-async function isGzip(path: string): Promise<boolean> {
+/** The file's first bytes, enough to recognize gzip or wasm. */
+async function readHead(path: string): Promise<Uint8Array | undefined> {
   const handle = await open(path, 'r').catch(() => undefined)
-  if (!handle) return false
+  if (!handle) return undefined
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0)
-    return bytesRead === 2 && GZIP_MAGIC.every((byte, i) => buffer[i] === byte)
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0)
+    return buffer.subarray(0, bytesRead)
   } finally {
     await handle.close()
   }

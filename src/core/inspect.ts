@@ -4,7 +4,8 @@ import { blobPath } from './layout.ts'
 import type { Descriptor, Platform } from './plan.ts'
 import { type Chunks, drain, walkArchive, walkTar } from './tar-walk.ts'
 import { type VerifiedLayer, verifyArchive } from './verify.ts'
-import { type WasmSummary, isWasmBinary, summarizeWasmStream } from './wasm-summary.ts'
+import { isWasmBinary } from './wasm.ts'
+import { type WasmSummary, summarizeWasmStream } from './wasm-summary.ts'
 
 /** `\0asm`, the bytes that tell a wasm file in a tar layer from any other. */
 const WASM_MAGIC_LENGTH = 4

@@ -118,6 +118,7 @@ async function writeAtomically(options: WriteArchiveOptions, write: (temp: strin
 }
 
 async function prepareTarget(target: string, given: string): Promise<void> {
+  if (given === '') throw usageError('output is empty: give the path of the archive to write, such as image.tar')
   const existing = await stat(target).catch(() => undefined)
   if (existing?.isDirectory()) throw usageError(`output "${given}" is a directory: give a file path such as ${join(given, 'image.tar')}`)
   try {

@@ -76,11 +76,6 @@ export async function summarizeWasmStream(chunks: AsyncIterable<Uint8Array>, siz
   }
 }
 
-/** Whether `head` starts with the wasm magic `\0asm`. */
-export function isWasmBinary(head: Uint8Array): boolean {
-  return head[0] === 0x00 && head[1] === 0x61 && head[2] === 0x73 && head[3] === 0x6d
-}
-
 /** A core module's `module.name` imports and its export names, in binary order; every other section is skipped. */
 function* walkModule(size: number, label: string): Generator<ReadRequest, Pick<WasmSummary, 'imports' | 'exports'>, Uint8Array> {
   const imports: string[] = []

@@ -9,6 +9,11 @@ const MAGIC = [0x00, 0x61, 0x73, 0x6d] // \0asm
 const MODULE_VERSION = [0x01, 0x00, 0x00, 0x00]
 const COMPONENT_VERSION = [0x0d, 0x00, 0x01, 0x00]
 
+/** Whether `head` starts with the wasm magic `\0asm` (a module or a component). */
+export function isWasmBinary(head: Uint8Array): boolean {
+  return MAGIC.every((byte, i) => head[i] === byte)
+}
+
 /** Classifies a wasm binary by its 8-byte header, or says plainly why it is not one. */
 export function classifyWasmHeader(header: Uint8Array, label: string): WasmKind {
   if (header.length === 0) throw usageError(`module "${label}" is empty (0 bytes): point at the .wasm file your build produced, not a placeholder`)

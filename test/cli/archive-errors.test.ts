@@ -25,6 +25,7 @@ describe.each([
     ['a gzip-compressed archive', gzipped, /archive ".*image.tar.gz" is gzip-compressed: gunzip it first/, 2],
     ['a file that is not a tar', junk, /archive ".*junk.tar"( is not a valid tar| as a tar).*check that it is an uncompressed OCI archive/, 1],
     ['a missing archive', join(temp.dir, 'missing.tar'), /archive ".*missing.tar" does not exist: check the path/, 2],
+    ['a wasm module instead of an archive', HELLO_WASM, /archive ".*hello.wasm" is a WebAssembly module, not an image archive: pack it first \(wasm-oci build/, 2],
   ])('names %s and the fix', async (_, archive, message, code) => {
     const result = await wasmOci(args(archive))
     expect(result.stderr).toMatch(message)

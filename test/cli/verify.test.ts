@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { packImage } from '../../src/core/pack.ts'
@@ -117,7 +118,9 @@ describe('wasm-oci verify', () => {
   }
 
   test('an archive that is not a tar: exit 1 with the reason', async () => {
-    const result = await wasmOci(['verify', HELLO_WASM])
+    const notTar = join(dir, 'not-a.tar')
+    await writeFile(notTar, 'plain text, not a tar\n')
+    const result = await wasmOci(['verify', notTar])
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^wasm-oci: (cannot read archive|.*missing)/)
   })
